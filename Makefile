@@ -1,0 +1,39 @@
+# The two commands: `make run` (set up, then run the pipeline end to end) and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: help setup run test dev cassandra-start cassandra-stop cassandra-status clean
+
+help:
+	@echo "make run    set up if needed, generate landing data if empty, start Cassandra, run the pipeline"
+	@echo "make test   set up if needed, run the full test suite"
+	@echo "make dev    dagster dev on 127.0.0.1:3000"
+	@echo "make setup  venv + pinned packages, JDK 17 + Maven, JVM jars via mvn (idempotent)"
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(BIN)/cloud-analytics run
+
+test: setup
+	$(BIN)/python -m pytest
+
+dev: setup
+	$(BIN)/dagster dev -w workspace.yaml -h $${DAGSTER_HOST:-127.0.0.1} -p $${DAGSTER_PORT:-3000}
+
+cassandra-start: setup
+	$(BIN)/cloud-analytics cassandra start
+
+cassandra-stop:
+	$(BIN)/cloud-analytics cassandra stop
+
+cassandra-status:
+	$(BIN)/cloud-analytics cassandra status
+
+clean:
+	-$(BIN)/cloud-analytics cassandra stop
+	rm -rf .cassandra .dagster_home datalake/_checkpoints
+	find datalake -mindepth 2 -not -name README.md -delete 2>/dev/null || true

@@ -1,0 +1,1 @@
+"""Cloud Analytics: Dagster assets over PySpark + Delta Lake, served from Apache Cassandra."""

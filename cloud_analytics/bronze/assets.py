@@ -1,0 +1,217 @@
+"""Bronze assets: the seven CSV sources (batch) and the usage-event stream.
+
+Each CSV asset replaces exactly its partition window in ``<lake>/bronze/<source>`` and its
+rows in the shared ``<lake>/bronze/csv_rejects`` table, so re-runs never duplicate. The
+stream asset appends only what is new (see ``stream.py``). Checks run inside the asset on
+exactly the window it wrote; ERROR checks block downstream layers.
+"""
+
+
+from datetime import date, timedelta
+from pathlib import Path
+
+from dagster import (
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
+    Config,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    multi_asset,
+)
+from pyspark.sql import functions as F
+
+from cloud_analytics.bronze import checks
+from cloud_analytics.bronze.csv_ingest import REJECTS_SCHEMA, ingest
+from cloud_analytics.bronze.schemas import CSV_SOURCES, EVENTS_DIR, CsvSource
+from cloud_analytics.bronze.stream import EventStream, StreamPaths
+from cloud_analytics.delta_io import date_window_predicate, ensure_table, replace_where, table_metadata
+from cloud_analytics.partitions import BILLING_START, billing_monthly, snapshot_daily, stream_runs
+from cloud_analytics.resources.lake import LakeResource
+from cloud_analytics.resources.spark import SparkResource
+
+CSV_REJECTS = "csv_rejects"
+USAGE_EVENTS = AssetKey(["bronze", "usage_events"])
+USAGE_EVENT_REJECTS = AssetKey(["bronze", "usage_events_rejects"])
+
+
+def day_window(context: AssetExecutionContext) -> tuple[date, date]:
+    """The run's partition window as inclusive days (a range run covers several partitions)."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()
+
+
+def _write_csv_rejects(spark, lake: LakeResource, source: CsvSource, rejects, window: tuple[date, date]) -> int:
+    path = lake.table("bronze", CSV_REJECTS)
+    ensure_table(spark, path, REJECTS_SCHEMA, ["source"])
+    if source.partitioning == "snapshot":
+        days = [(window[0] + timedelta(days=i)).isoformat() for i in range((window[1] - window[0]).days + 1)]
+        keys = ", ".join(f"'{d}'" for d in days)
+    else:
+        keys = "'invalid'"
+    predicate = f"source = '{source.name}' AND partition_key IN ({keys})"
+    replace_where(rejects, path, predicate, ["source"])
+    return spark.read.format("delta").load(path).filter(predicate).count()
+
+
+def build_csv_asset(source: CsvSource):
+    key = AssetKey(["bronze", source.name])
+    snapshot = source.partitioning == "snapshot"
+
+    @asset(
+        key=key,
+        group_name="bronze",
+        description=f"{source.description} Landing file `{source.file_name}`, typed; values failing "
+        "their cast kept in `cast_errors`; exact duplicates removed; key conflicts flagged.",
+        partitions_def=snapshot_daily if snapshot else billing_monthly,
+        backfill_policy=BackfillPolicy.single_run(),
+        kinds={"spark", "delta"},
+        tags={"layer": "bronze"},
+        check_specs=[
+            AssetCheckSpec(checks.RECONCILIATION, asset=key, blocking=True,
+                           description="landing rows = bronze rows + rejects + duplicates removed"),
+            AssetCheckSpec(checks.KEY_NOT_NULL, asset=key, blocking=True, description="key columns never null"),
+            AssetCheckSpec(checks.KEY_UNIQUE, asset=key,
+                           description="key unique per partition (conflicting versions are flagged)"),
+        ],
+    )
+    def _bronze_csv(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource) -> MaterializeResult:
+        session = spark.spark_session
+        window = day_window(context)
+        landing_file = Path(lake.landing_path(source.file_name))
+        context.log.info(f"ingesting {landing_file} for {window[0]}..{window[1]}")
+        result = ingest(session, landing_file, source, lake.relative_to_lake(str(landing_file)), window,
+                        partition_floor=None if snapshot else date.fromisoformat(BILLING_START))
+        path = lake.table("bronze", source.name)
+        replace_where(result.rows, path, date_window_predicate(source.partition_column, *window),
+                      [source.partition_column])
+        rejects = _write_csv_rejects(session, lake, source, result.rejects, window)
+
+        written = session.read.format("delta").load(path).filter(
+            date_window_predicate(source.partition_column, *window)).cache()
+        stats = written.agg(
+            F.count(F.lit(1)).alias("rows"),
+            F.sum(F.col("key_conflict").cast("int")).alias("conflicts"),
+            F.sum(F.col("cast_errors").isNotNull().cast("int")).alias("cast_errors"),
+        ).first()
+        rows = int(stats["rows"])
+        n_days = (window[1] - window[0]).days + 1 if snapshot else 1
+        duplicates = result.duplicates_removed * n_days
+        check_results = [
+            checks.reconciliation(key, checks.landing_rows_in_window(landing_file, source, window),
+                                      rows, rejects if snapshot else 0, duplicates),
+            checks.key_not_null(key, written, source.key),
+            checks.key_unique(key, written, source.key, per=(source.partition_column,)),
+        ]
+        written.unpersist()
+        summary = f"{rows:,} rows, {rejects} rejects, {duplicates} duplicates removed"
+        context.log.info(f"bronze/{source.name}: {summary}")
+        return MaterializeResult(
+            metadata=table_metadata(
+                session, path, rows,
+                landing_file=MetadataValue.path(str(landing_file)),
+                landing_rows=result.landed,
+                empty_file=result.empty_file,
+                rejects=rejects,
+                duplicates_removed=duplicates,
+                key_conflict_rows=int(stats["conflicts"] or 0),
+                rows_with_cast_errors=int(stats["cast_errors"] or 0),
+                partition_window=f"{window[0]}..{window[1]}",
+                summary=summary,
+            ),
+            check_results=check_results,
+        )
+
+    return _bronze_csv
+
+
+class StreamConfig(Config):
+    """Run config of the usage-event stream (editable in the launchpad)."""
+
+    max_files_per_trigger: int = 200
+    allowed_lateness_seconds: int = 3600
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(USAGE_EVENTS, group_name="bronze", kinds={"spark", "delta"}, tags={"layer": "bronze"},
+                  description="Usage events from the JSONL stream, typed, deduplicated by event_id "
+                  "against everything stored, partitioned by event_date (UTC). A partition of this asset "
+                  "is one stream trigger; re-running one ingests only files not yet seen."),
+        AssetSpec(USAGE_EVENT_REJECTS, group_name="bronze", kinds={"spark", "delta"}, tags={"layer": "bronze"},
+                  description="Event lines that cannot be stored: not JSON, no event_id, no usable timestamp; "
+                  "with the file, the line text and the reason."),
+    ],
+    check_specs=[
+        AssetCheckSpec(checks.RECONCILIATION, asset=USAGE_EVENTS, blocking=True,
+                       description="landing lines = bronze rows + rejects + duplicates (all files ingested)"),
+        AssetCheckSpec(checks.KEY_NOT_NULL, asset=USAGE_EVENTS, blocking=True),
+        AssetCheckSpec(checks.KEY_UNIQUE, asset=USAGE_EVENTS, blocking=True,
+                       description="event_id unique across the whole table"),
+    ],
+    partitions_def=stream_runs,
+    can_subset=False,
+)
+def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, spark: SparkResource,
+                        lake: LakeResource):
+    session = spark.spark_session
+    paths = StreamPaths(
+        events_dir=lake.landing_path(EVENTS_DIR),
+        table=lake.table("bronze", "usage_events"),
+        rejects=lake.table("bronze", "usage_events_rejects"),
+        ledger=lake.table("bronze", "_usage_events_ledger"),
+        checkpoint=lake.checkpoint("bronze_usage_events"),
+    )
+    stream = EventStream(session, paths, context.partition_key, lake.root,
+                         max_files_per_trigger=config.max_files_per_trigger,
+                         allowed_lateness_s=config.allowed_lateness_seconds, log=context.log.info)
+    report = stream.run()
+
+    table = session.read.format("delta").load(paths.table)
+    total = table.count()
+    total_rejects = session.read.format("delta").load(paths.rejects).count()
+    ledger = session.read.format("delta").load(paths.ledger)
+    sums = ledger.agg(
+        F.sum(F.col("duplicates_in_batch") + F.col("duplicates_existing")).alias("dups"),
+        F.array_distinct(F.flatten(F.collect_list("files"))).alias("files"),
+    ).first()
+    landed = checks.event_landing_rows(session, list(sums["files"] or []), lake.root)
+    dates = sorted(d.isoformat() for d in report.dates)
+    summary = (f"{report.inserted:,} new events from {len(report.files)} files, {report.duplicates} duplicates, "
+               f"{report.rejects} rejects, {len(dates)} dates touched")
+    context.log.info(summary)
+    yield MaterializeResult(
+        asset_key=USAGE_EVENTS,
+        metadata=table_metadata(
+            session, paths.table, total,
+            micro_batches=report.batches,
+            files_read=len(report.files),
+            rows_read=report.rows_read,
+            inserted=report.inserted,
+            duplicates=report.duplicates,
+            duplicates_within_batch=report.duplicates_in_batch,
+            duplicates_already_stored=report.duplicates_existing,
+            rejects=report.rejects,
+            blank_lines=report.blank_lines,
+            late_rows=report.late_rows,
+            schema_versions=MetadataValue.json(report.schema_versions),
+            dates_touched=MetadataValue.json(dates),
+            summary=summary,
+        ),
+    )
+    yield MaterializeResult(
+        asset_key=USAGE_EVENT_REJECTS,
+        metadata=table_metadata(session, paths.rejects, total_rejects, new_rejects=report.rejects,
+                                summary=f"{report.rejects} new rejects"),
+    )
+    yield checks.reconciliation(USAGE_EVENTS, landed, total, total_rejects, int(sums["dups"] or 0))
+    yield checks.key_not_null(USAGE_EVENTS, table, ("event_id", "event_ts"))
+    yield checks.key_unique(USAGE_EVENTS, table, ("event_id",), severity=AssetCheckSeverity.ERROR)
+
+
+csv_assets = [build_csv_asset(source) for source in CSV_SOURCES]
+assets = [*csv_assets, usage_events_stream]

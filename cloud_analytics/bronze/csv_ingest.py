@@ -1,0 +1,215 @@
+"""Bronze CSV ingestion as pure Spark functions (DataFrame in, DataFrame out).
+
+Every landed row ends in exactly one place: the bronze table (typed, with its raw text kept
+for any value that failed its cast), the CSV reject table (a line Spark cannot split into
+the header's columns, undecodable bytes, an unusable partition value), or the count of
+exact duplicates removed. ``ingest`` returns the three so callers can write and count them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from cloud_analytics.bronze.schemas import CsvSource
+
+CORRUPT = "_corrupt_record"
+REJECTS_SCHEMA = (
+    "source string, partition_key string, source_file string, line string, reason string, ingest_ts timestamp"
+)
+
+
+class CsvLayoutError(ValueError):
+    """The file's header does not match the source's declared columns."""
+
+
+@dataclass
+class CsvIngest:
+    """The outcome of reading one CSV for one partition window."""
+
+    rows: DataFrame  # typed rows, one per kept record
+    rejects: DataFrame  # REJECTS_SCHEMA
+    landed: int  # records in the file (header excluded)
+    duplicates_removed: int
+    empty_file: bool
+
+
+def read_header(path: Path, source: CsvSource) -> list[str] | None:
+    """The header of ``path``, checked against the source; None for an empty file.
+
+    A UTF-8 BOM and CRLF line ends are accepted. A missing or extra column is an error that
+    names the file and the columns, since reading on would shift every value.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"landing file missing: {path} (source {source.name})")
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    if not first.strip():
+        return None
+    try:
+        text = codecs.decode(first, "utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CsvLayoutError(f"{path}: header is not valid UTF-8 ({exc.reason})") from None
+    header = [name.strip() for name in next(csv.reader([text.rstrip("\r\n")]))]
+    missing = [c for c in source.column_names if c not in header]
+    extra = [c for c in header if c not in source.column_names]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(f"unexpected column(s) {', '.join(extra)}")
+        raise CsvLayoutError(
+            f"{path}: header does not match source {source.name}: {'; '.join(parts)} "
+            f"(expected {', '.join(source.column_names)})"
+        )
+    if header != source.column_names:
+        raise CsvLayoutError(f"{path}: columns out of order for {source.name}: {', '.join(header)}")
+    return header
+
+
+def count_records(path: Path) -> int:
+    """Records in a CSV (header excluded), counted independently of Spark by the csv module."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        rows = sum(1 for row in csv.reader(handle) if row)
+    return max(rows - 1, 0)
+
+
+def read_raw(spark: SparkSession, path: str, source: CsvSource) -> DataFrame:
+    """All columns as text, plus the corrupt-record column for lines of the wrong width."""
+    schema = ", ".join(f"`{c}` string" for c in source.column_names) + f", `{CORRUPT}` string"
+    return (
+        spark.read.option("header", True)
+        .option("escape", '"')  # quotes inside fields are doubled ("[""env:prod""]")
+        .option("multiLine", True)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT)
+        .option("enforceSchema", True)
+        .schema(schema)
+        .csv(path)
+    )
+
+
+def _cast(raw: Column, dtype: str) -> Column:
+    return raw if dtype == "string" else F.trim(raw).try_cast(dtype)
+
+
+def cast_errors(source: CsvSource) -> Column:
+    """map<column, raw text> of the values that failed their cast (null when none did)."""
+    failed = [
+        F.when(
+            F.col(name).isNotNull() & (F.trim(F.col(name)) != "") & _cast(F.col(name), dtype).isNull(),
+            F.struct(F.lit(name).alias("key"), F.col(name).alias("value")),
+        )
+        for name, dtype in source.columns
+        if dtype != "string"
+    ]
+    if not failed:
+        return F.lit(None).cast("map<string,string>")
+    entries = F.filter(F.array(*failed), lambda e: e.isNotNull())
+    return F.when(F.size(entries) > 0, F.map_from_entries(entries))
+
+
+def _raw_line(source: CsvSource) -> Column:
+    return F.coalesce(F.col(CORRUPT), F.to_json(F.struct(*[F.col(c) for c in source.column_names])))
+
+
+def ingest(
+    spark: SparkSession,
+    path: Path,
+    source: CsvSource,
+    source_file: str,
+    window: tuple[date, date],
+    partition_floor: date | None = None,
+) -> CsvIngest:
+    """Read, type, split and dedupe one CSV for the partition window [start, end] (inclusive days).
+
+    Snapshot sources: the file is the snapshot of every day of the window, and its rejects
+    are recorded for each of those days. Month-partitioned sources: the rows whose month
+    falls in the window; rows whose month is unusable (unparseable, or before
+    ``partition_floor``) cannot belong to any partition and are rejected under the
+    partition key "invalid" (replaced on every run, so never counted twice).
+    """
+    start, end = window
+    ingest_ts = F.current_timestamp()
+    if read_header(path, source) is None:
+        return CsvIngest(typed_empty(spark, source), rejects_empty(spark), landed=0,
+                         duplicates_removed=0, empty_file=True)
+    raw = read_raw(spark, str(path), source).cache()
+    landed = raw.count()
+
+    # Lines that cannot become a row: wrong width, or bytes that were not UTF-8 (Spark
+    # decodes them to U+FFFD; keeping such text would silently corrupt names and ids).
+    undecodable = F.array_contains(
+        F.array(*[F.instr(F.coalesce(F.col(c), F.lit("")), "\ufffd") > 0 for c in source.column_names]), True
+    )
+    reason = (
+        F.when(F.col(CORRUPT).isNotNull(), F.lit("malformed_line: field count differs from header"))
+        .when(undecodable, F.lit("invalid_utf8: bytes not decodable as UTF-8"))
+    )
+    if source.partitioning != "snapshot":
+        month = _cast(F.col(source.partitioning), "date")
+        reason = reason.when(month.isNull(), F.lit(f"invalid_partition_value: {source.partitioning} is not a date"))
+        if partition_floor is not None:
+            reason = reason.when(month < F.lit(partition_floor),
+                                 F.lit(f"invalid_partition_value: {source.partitioning} before {partition_floor}"))
+    flagged = raw.withColumn("_reason", reason)
+    bad = flagged.filter(F.col("_reason").isNotNull()).withColumn("_line", _raw_line(source))
+    good = flagged.filter(F.col("_reason").isNull()).drop("_reason", CORRUPT)
+
+    deduped = good.dropDuplicates(source.column_names)
+    duplicates_removed = good.count() - deduped.count()
+
+    typed = deduped.select(
+        *[_cast(F.col(name), dtype).alias(name) for name, dtype in source.columns],
+        cast_errors(source).alias("cast_errors"),
+        F.to_json(F.struct(*[F.col(c) for c in source.column_names])).alias("_row"),
+    )
+    typed = _flag_key_conflicts(typed, source).drop("_row")
+    days = F.explode(F.sequence(F.lit(start), F.lit(end)))
+    if source.partitioning == "snapshot":
+        typed = typed.withColumn("snapshot_date", days)
+        bad = bad.withColumn("_key", F.explode(F.sequence(F.lit(start), F.lit(end)).cast("array<string>")))
+    else:
+        month = F.col(source.partitioning)
+        typed = typed.filter((month >= F.lit(start)) & (month <= F.lit(end)))
+        bad = bad.withColumn("_key", F.lit("invalid"))
+    typed = typed.withColumn("ingest_ts", ingest_ts).withColumn("source_file", F.lit(source_file))
+    rejects = bad.select(
+        F.lit(source.name).alias("source"),
+        F.col("_key").alias("partition_key"),
+        F.lit(source_file).alias("source_file"),
+        F.col("_line").alias("line"),
+        F.col("_reason").alias("reason"),
+        ingest_ts.alias("ingest_ts"),
+    )
+    return CsvIngest(typed, rejects, landed=landed, duplicates_removed=duplicates_removed, empty_file=False)
+
+
+def _flag_key_conflicts(df: DataFrame, source: CsvSource) -> DataFrame:
+    """Rows sharing a key with different content are kept and flagged ``key_conflict``."""
+    from pyspark.sql import Window
+
+    by_key = Window.partitionBy(*[F.col(k) for k in source.key])
+    distinct_versions = F.size(F.collect_set("_row").over(by_key))
+    return df.withColumn("key_conflict", distinct_versions > 1)
+
+
+def rejects_empty(spark: SparkSession) -> DataFrame:
+    return spark.createDataFrame([], REJECTS_SCHEMA)
+
+
+def typed_empty(spark: SparkSession, source: CsvSource) -> DataFrame:
+    """An empty frame with the bronze schema of ``source`` (for an empty landing file)."""
+    cols = ", ".join(f"`{n}` {t}" for n, t in source.columns)
+    part = "" if source.partitioning != "snapshot" else ", snapshot_date date"
+    return spark.createDataFrame(
+        [], f"{cols}, cast_errors map<string,string>, key_conflict boolean{part}, "
+            "ingest_ts timestamp, source_file string"
+    )

@@ -1,0 +1,112 @@
+"""Parsing usage-event JSONL lines into bronze rows, as pure Spark functions.
+
+Lines are read as text, so nothing is lost before we decide: a line that is not a JSON
+object, or lacks the event_id or a usable timestamp, becomes a reject with its reason; every
+other line becomes a row. All known fields are read as text and cast afterwards (a number
+written as a string is parsed, a value that fails its cast is kept in ``cast_errors``), and
+keys no known schema version declares are kept as JSON in ``extra_fields``.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from cloud_analytics.bronze.schemas import EVENT_SCHEMA_VERSIONS, event_fields
+
+FIELDS = event_fields()
+KNOWN_KEYS = [name for name, _ in FIELDS]
+TEXT_SCHEMA = ", ".join(f"`{name}` string" for name in KNOWN_KEYS)
+
+BRONZE_EVENTS_SCHEMA = (
+    "event_id string, event_ts timestamp, timestamp_raw string, org_id string, resource_id string, "
+    "service string, region string, metric string, value double, value_raw string, "
+    "value_is_string boolean, unit string, cost_usd_increment double, schema_version int, "
+    "schema_version_known boolean, carbon_kg double, genai_tokens bigint, "
+    "cast_errors map<string,string>, extra_fields string, is_late boolean, lateness_seconds bigint, "
+    "event_date date, source_file string, ingest_ts timestamp, stream_run string, stream_batch_id bigint"
+)
+REJECTS_SCHEMA = (
+    "source_file string, line string, reason string, reject_date date, ingest_ts timestamp, "
+    "stream_run string, stream_batch_id bigint"
+)
+
+
+def _text(name: str) -> Column:
+    return F.col("j")[name]
+
+
+def _typed(name: str, dtype: str) -> Column:
+    raw = F.trim(_text(name))
+    return raw if dtype == "string" else raw.try_cast(dtype)
+
+
+def reject_reason() -> Column:
+    """Why a non-blank line cannot be a bronze row (null when it can)."""
+    ts = _typed("timestamp", "timestamp")
+    return (
+        F.when(F.col("m").isNull(), F.lit("invalid_json: not a JSON object (corrupt or truncated line)"))
+        .when(F.coalesce(F.trim(_text("event_id")), F.lit("")) == "", F.lit("missing_event_id"))
+        .when(F.coalesce(F.trim(_text("timestamp")), F.lit("")) == "", F.lit("missing_timestamp"))
+        .when(ts.isNull(), F.lit("invalid_timestamp: not an ISO-8601 instant"))
+    )
+
+
+def cast_errors() -> Column:
+    failed = [
+        F.when(F.trim(_text(n)).isNotNull() & (F.trim(_text(n)) != "") & _typed(n, t).isNull(),
+               F.struct(F.lit(n).alias("key"), _text(n).alias("value")))
+        for n, t in FIELDS
+        if t != "string"
+    ]
+    entries = F.filter(F.array(*failed), lambda e: e.isNotNull())
+    return F.when(F.size(entries) > 0, F.map_from_entries(entries))
+
+
+def parse_lines(lines: DataFrame) -> DataFrame:
+    """``lines`` (columns ``line``, ``source_file``) → the same rows with parse columns added.
+
+    Adds ``blank`` (whitespace-only lines are not records), ``reason`` (null for a good row)
+    and the parsed struct columns ``j`` (known fields as text) and ``m`` (every key).
+    """
+    return (
+        lines.withColumn("blank", F.trim(F.col("line")) == "")
+        .withColumn("m", F.from_json("line", "map<string,string>"))
+        .withColumn("j", F.from_json("line", TEXT_SCHEMA))
+        .withColumn("reason", F.when(~F.col("blank"), reject_reason()))
+    )
+
+
+def to_bronze_rows(parsed: DataFrame) -> DataFrame:
+    """Good parsed lines → bronze columns (without the lateness and run columns)."""
+    known = F.array(*[F.lit(k) for k in KNOWN_KEYS])
+    extras = F.map_filter(F.col("m"), lambda k, _v: ~F.array_contains(known, k))
+    version = _typed("schema_version", "int")
+    return parsed.select(
+        F.trim(_text("event_id")).alias("event_id"),
+        _typed("timestamp", "timestamp").alias("event_ts"),
+        _text("timestamp").alias("timestamp_raw"),
+        *[_typed(n, "string").alias(n) for n in ("org_id", "resource_id", "service", "region", "metric")],
+        _typed("value", "double").alias("value"),
+        _text("value").alias("value_raw"),
+        # Spark hands numbers and strings alike as text: tell them apart on the line itself.
+        F.regexp_like(F.col("line"), F.lit(r'"value"\s*:\s*"')).alias("value_is_string"),
+        _typed("unit", "string").alias("unit"),
+        _typed("cost_usd_increment", "double").alias("cost_usd_increment"),
+        version.alias("schema_version"),
+        version.isin(list(EVENT_SCHEMA_VERSIONS)).alias("schema_version_known"),
+        _typed("carbon_kg", "double").alias("carbon_kg"),
+        _typed("genai_tokens", "bigint").alias("genai_tokens"),
+        cast_errors().alias("cast_errors"),
+        F.when(F.size(extras) > 0, F.to_json(extras)).alias("extra_fields"),
+        F.to_date(_typed("timestamp", "timestamp")).alias("event_date"),
+        F.col("source_file"),
+    )
+
+
+def dedupe_batch(rows: DataFrame) -> DataFrame:
+    """One row per event_id within a batch (the first by file name, deterministic)."""
+    from pyspark.sql import Window
+
+    first = Window.partitionBy("event_id").orderBy("source_file", "event_ts", "value_raw")
+    return rows.withColumn("_n", F.row_number().over(first)).filter("_n = 1").drop("_n")

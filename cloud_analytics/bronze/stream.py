@@ -1,0 +1,233 @@
+"""Streaming ingestion of usage events into bronze: Structured Streaming, exactly once.
+
+Why it is safe to run again at any time:
+- the file source's checkpoint remembers which files were read, so a run reads only new
+  files (``trigger(availableNow=True)``: everything new, in bounded micro-batches, then stop);
+- each micro-batch is deduplicated by event_id and merged insert-only into bronze, bounded
+  to the event dates it carries, so a replayed batch (crash before the checkpoint commit)
+  or the same event in a renamed file is stored once;
+- reject and ledger rows are appended with Delta's idempotent-write options
+  (``txnAppId`` = this checkpoint's id, ``txnVersion`` = batch id), so a replay skips them;
+- there is no watermark: every file holds events from the whole date range, so "late"
+  rows are stored and flagged (``is_late``, ``lateness_seconds``), never dropped.
+
+The ledger (``bronze/_usage_events_ledger``) keeps one row per micro-batch: the files,
+counts and touched dates. Checks reconcile landing against it, and downstream runs use the
+touched dates to rebuild only those daily partitions.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from cloud_analytics.bronze.events import (
+    BRONZE_EVENTS_SCHEMA,
+    REJECTS_SCHEMA,
+    dedupe_batch,
+    parse_lines,
+    to_bronze_rows,
+)
+from cloud_analytics.delta_io import ensure_table
+
+LEDGER_BATCH_SCHEMA = (
+    "stream_run string, checkpoint_id string, batch_id bigint, files array<string>, rows_read bigint, "
+    "blank_lines bigint, inserted bigint, duplicates_in_batch bigint, duplicates_existing bigint, "
+    "rejects bigint, late_rows bigint, dates array<date>, schema_versions map<string,bigint>"
+)
+LEDGER_SCHEMA = LEDGER_BATCH_SCHEMA + ", ingest_ts timestamp, ledger_date date"
+
+
+@dataclass(frozen=True)
+class StreamPaths:
+    events_dir: str
+    table: str
+    rejects: str
+    ledger: str
+    checkpoint: str
+
+
+@dataclass
+class StreamReport:
+    """What one stream run did, summed over its micro-batches."""
+
+    batches: int = 0
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    blank_lines: int = 0
+    inserted: int = 0
+    duplicates_in_batch: int = 0
+    duplicates_existing: int = 0
+    rejects: int = 0
+    late_rows: int = 0
+    dates: set[date] = field(default_factory=set)
+    schema_versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def duplicates(self) -> int:
+        return self.duplicates_in_batch + self.duplicates_existing
+
+
+def checkpoint_id(checkpoint: str) -> str:
+    """A stable id per checkpoint folder: a reset checkpoint gets a new one, so Delta's
+    idempotent-write bookkeeping never confuses two checkpoints' batch ids."""
+    marker = Path(checkpoint.removeprefix("file:")) / "_cloud_analytics_id"
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(uuid.uuid4().hex)
+    return marker.read_text().strip()
+
+
+class EventStream:
+    """Runs the bronze usage-event stream once (availableNow) and reports what it did."""
+
+    def __init__(self, spark: SparkSession, paths: StreamPaths, stream_run: str, lake_root: str,
+                 max_files_per_trigger: int = 200, allowed_lateness_s: int = 3600, log=print):
+        self.spark = spark
+        self.paths = paths
+        self.stream_run = stream_run
+        self.lake_root = lake_root.rstrip("/") + "/"
+        self.max_files = max_files_per_trigger
+        self.allowed_lateness_s = allowed_lateness_s
+        self.log = log
+        self.report = StreamReport()
+        self.app_id = ""
+
+    def run(self) -> StreamReport:
+        events_dir = Path(self.paths.events_dir)
+        if not events_dir.is_dir():
+            raise FileNotFoundError(f"usage events landing folder missing: {events_dir}")
+        ensure_table(self.spark, self.paths.table, BRONZE_EVENTS_SCHEMA, ["event_date"])
+        ensure_table(self.spark, self.paths.rejects, REJECTS_SCHEMA, ["reject_date"])
+        ensure_table(self.spark, self.paths.ledger, LEDGER_SCHEMA, ["ledger_date"])
+        self.app_id = checkpoint_id(self.paths.checkpoint)
+
+        lines = (
+            self.spark.readStream.format("text")
+            .option("pathGlobFilter", "*.jsonl")  # temp files (.x.jsonl.tmp) never match
+            .option("maxFilesPerTrigger", self.max_files)
+            # Replays of old files must not be skipped for their age (default: 7 days).
+            .option("maxFileAge", "3650d")
+            .load(str(events_dir))
+            .select(F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_path"))
+        )
+        query = (
+            lines.writeStream.foreachBatch(self._process_batch)
+            .option("checkpointLocation", self.paths.checkpoint)
+            .trigger(availableNow=True)
+            .queryName(f"bronze_usage_events_{self.stream_run}".replace("-", "_"))
+            .start()
+        )
+        query.awaitTermination()
+        if query.exception() is not None:
+            raise RuntimeError(f"usage event stream failed: {query.exception()}")
+        return self.report
+
+    # -- one micro-batch ----------------------------------------------------------------
+
+    def _process_batch(self, batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        ingest_ts = F.current_timestamp()
+        parsed = parse_lines(batch.withColumn("source_file", self._relative(F.col("source_path")))).cache()
+        try:
+            self._write_batch(spark, parsed, batch_id, ingest_ts)
+        finally:
+            parsed.unpersist()
+
+    def _relative(self, path_col):
+        plain = F.regexp_replace(path_col, r"^file:(//)?", "")
+        root = self.lake_root
+        return F.when(plain.startswith(root), F.substring(plain, len(root) + 1, 100000)).otherwise(plain)
+
+    def _write_batch(self, spark: SparkSession, parsed: DataFrame, batch_id: int, ingest_ts) -> None:
+        from delta.tables import DeltaTable
+
+        stats = parsed.agg(
+            F.count(F.lit(1)).alias("lines"),
+            F.sum(F.col("blank").cast("int")).alias("blank"),
+            F.sum(F.col("reason").isNotNull().cast("int")).alias("rejects"),
+            F.collect_set("source_file").alias("files"),
+        ).first()
+        rejects = parsed.filter(F.col("reason").isNotNull()).select(
+            "source_file", "line", "reason", F.to_date(ingest_ts).alias("reject_date"),
+            ingest_ts.alias("ingest_ts"), F.lit(self.stream_run).alias("stream_run"),
+            F.lit(batch_id).cast("bigint").alias("stream_batch_id"),
+        )
+        self._append_once(rejects, self.paths.rejects, batch_id)
+
+        good = to_bronze_rows(parsed.filter(~F.col("blank") & F.col("reason").isNull()))
+        unique = dedupe_batch(good).cache()
+        good_rows = (stats["lines"] or 0) - (stats["blank"] or 0) - (stats["rejects"] or 0)
+        unique_rows = unique.count()
+        dates = sorted(unique.agg(F.collect_set("event_date")).first()[0] or [])
+        versions = {
+            str(r["schema_version"]): int(r["count"]) for r in unique.groupBy("schema_version").count().collect()
+        }
+
+        # Late = older than what the table already held, minus the allowed lateness.
+        prior_max = spark.read.format("delta").load(self.paths.table).agg(F.max("event_ts")).first()[0]
+        if prior_max is not None:
+            lag = F.unix_timestamp(F.lit(prior_max).cast("timestamp")) - F.unix_timestamp("event_ts")
+            unique = unique.withColumn("lateness_seconds", F.greatest(lag, F.lit(0)).cast("bigint"))
+        else:
+            unique = unique.withColumn("lateness_seconds", F.lit(0).cast("bigint"))
+        unique = (
+            unique.withColumn("is_late", F.col("lateness_seconds") > self.allowed_lateness_s)
+            .withColumn("ingest_ts", ingest_ts)
+            .withColumn("stream_run", F.lit(self.stream_run))
+            .withColumn("stream_batch_id", F.lit(batch_id).cast("bigint"))
+        )
+        late_rows = unique.filter("is_late").count() if prior_max is not None else 0
+
+        inserted = 0
+        if dates:
+            in_list = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
+            target = DeltaTable.forPath(spark, self.paths.table)
+            result = (
+                target.alias("t")
+                .merge(
+                    unique.alias("s"),
+                    f"t.event_date IN ({in_list}) AND t.event_date = s.event_date AND t.event_id = s.event_id",
+                )
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
+            inserted = int(result.first()["num_inserted_rows"])
+        unique.unpersist()
+
+        report = self.report
+        report.batches += 1
+        report.files += sorted(stats["files"] or [])
+        report.rows_read += (stats["lines"] or 0) - (stats["blank"] or 0)
+        report.blank_lines += stats["blank"] or 0
+        report.rejects += stats["rejects"] or 0
+        report.inserted += inserted
+        report.duplicates_in_batch += good_rows - unique_rows
+        report.duplicates_existing += unique_rows - inserted
+        report.late_rows += late_rows
+        report.dates.update(dates)
+        for version, count in versions.items():
+            report.schema_versions[version] = report.schema_versions.get(version, 0) + count
+
+        ledger = spark.createDataFrame(
+            [(self.stream_run, self.app_id, batch_id, sorted(stats["files"] or []),
+              (stats["lines"] or 0) - (stats["blank"] or 0), stats["blank"] or 0, inserted,
+              good_rows - unique_rows, unique_rows - inserted, stats["rejects"] or 0, late_rows,
+              dates, versions)],
+            LEDGER_BATCH_SCHEMA,
+        ).withColumn("ingest_ts", ingest_ts).withColumn("ledger_date", F.to_date(ingest_ts))
+        self._append_once(ledger, self.paths.ledger, batch_id)
+        self.log(
+            f"micro-batch {batch_id}: {len(stats['files'] or [])} files, {good_rows} good rows, "
+            f"{inserted} inserted, {good_rows - inserted} duplicates, {stats['rejects'] or 0} rejects, "
+            f"{len(dates)} event dates"
+        )
+
+    def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:
+        (df.write.format("delta").mode("append")
+         .option("txnAppId", self.app_id).option("txnVersion", batch_id).save(path))

@@ -1,0 +1,112 @@
+"""The ``cloud-analytics`` command line.
+
+Every subcommand reads the same environment (see ``config.py``) and turns the platform's
+known failures (missing jars, Cassandra down, a bad landing zip) into one clear line on
+stderr and exit code 2, never a bare stack trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cloud_analytics.config import load_settings
+
+
+def _cassandra(args: argparse.Namespace) -> int:
+    from cloud_analytics.serving.local_node import LocalNode
+
+    settings = load_settings()
+    node = LocalNode.from_settings(settings)
+    if args.action == "start":
+        node.start(timeout_s=settings.cassandra_start_timeout_s)
+    elif args.action == "stop":
+        node.stop()
+    else:
+        print(f"Cassandra: {node.status()}")
+        return 0 if node.is_running() else 3
+    return 0
+
+
+def _landing_generate(args: argparse.Namespace) -> int:
+    from cloud_analytics.landing.generator import generate
+
+    out = Path(args.out) if args.out else load_settings().landing
+    counts = generate(out, scale=args.scale, seed=args.seed)
+    print(f"Generated landing data (scale {args.scale}, seed {args.seed}) in {out}:")
+    for name, rows in counts.items():
+        print(f"  {name:<20} {rows:>10,} rows")
+    return 0
+
+
+def _landing_import(args: argparse.Namespace) -> int:
+    from cloud_analytics.landing.zip_import import import_zip
+
+    out = Path(args.out) if args.out else load_settings().landing
+    written = import_zip(args.zip, out)
+    print(f"Imported {len(written)} files from {args.zip} into {out}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from cloud_analytics.pipeline import run_pipeline
+
+    return run_pipeline(load_settings(), scale=args.scale, seed=args.seed)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cloud-analytics",
+        description="Cloud Analytics: FinOps, support and product analytics on Dagster, "
+        "Spark + Delta Lake and Cassandra. Configuration comes from CLOUD_ANALYTICS_* "
+        "environment variables (see .env.example).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="Run the whole pipeline end to end and print a summary.",
+                         description="Generate landing data if the landing folder is empty, start the "
+                         "local Cassandra if it is not running, materialize every asset, print a summary.")
+    run.add_argument("--scale", type=int, default=1, help="Scale of generated data when landing is empty (default 1).")
+    run.add_argument("--seed", type=int, default=42, help="Seed of generated data (default 42).")
+    run.set_defaults(func=_run)
+
+    cas = sub.add_parser("cassandra", help="Start, stop or inspect the local Cassandra node.",
+                         description="Run a single Apache Cassandra 5.0 node from the Maven jars on "
+                         "CLOUD_ANALYTICS_CASSANDRA_HOSTS[0]:CLOUD_ANALYTICS_CASSANDRA_PORT.")
+    cas.add_argument("action", choices=["start", "stop", "status"],
+                     help="start (no-op when running), stop (SIGTERM), status (exit 3 when stopped)")
+    cas.set_defaults(func=_cassandra)
+
+    landing = sub.add_parser("landing", help="Generate or import landing data.")
+    lsub = landing.add_subparsers(dest="landing_command", required=True, metavar="ACTION")
+    gen = lsub.add_parser("generate", help="Write the deterministic synthetic dataset.",
+                          description="Reproduces the challenge dataset's shape and quirks; scale 1 matches "
+                          "its published figures exactly.")
+    gen.add_argument("--scale", type=int, default=1, help="Multiply every entity count by N (default 1).")
+    gen.add_argument("--seed", type=int, default=42, help="Random seed; same seed, same bytes (default 42).")
+    gen.add_argument("--out", help="Output folder (default CLOUD_ANALYTICS_LANDING).")
+    gen.set_defaults(func=_landing_generate)
+    imp = lsub.add_parser("import", help="Unpack cloud_provider_challenge_dataset_v1.zip into landing.")
+    imp.add_argument("zip", help="Path of the zip (its files sit under datalake/landing/).")
+    imp.add_argument("--out", help="Landing folder (default CLOUD_ANALYTICS_LANDING).")
+    imp.set_defaults(func=_landing_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from cloud_analytics.errors import KNOWN_ERRORS
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KNOWN_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Settings read from environment variables (prefix ``CLOUD_ANALYTICS_``) with safe defaults.
+
+A ``.env`` file in the working directory is read first when present; variables already
+set in the environment win over it. Every command (CLI, Dagster, tests) goes through
+``load_settings()``, so two lakes with two keyspaces can live side by side on one
+machine by changing only the environment. ``.env.example`` documents each variable.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PREFIX = "CLOUD_ANALYTICS_"
+# The repository root: the editable install keeps the package inside it, and the
+# git-ignored set-up folders (.jars, .cassandra) live beside the package.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Parse KEY=VALUE lines (comments, blank lines and optional quotes allowed)."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _env(env: dict[str, str], name: str, default: str) -> str:
+    value = env.get(PREFIX + name, "").strip()
+    return value if value else default
+
+
+def _env_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = _env(env, name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+
+
+def _parse_pairs(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in filter(None, (part.strip() for part in raw.split(";"))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"{PREFIX}SPARK_CONF entries must be key=value, got {item!r}")
+        pairs.append((key.strip(), value.strip()))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the platform. Paths are absolute once loaded."""
+
+    lake: Path
+    landing: Path
+    jars_dir: Path
+    spark_master: str = "local[*]"
+    spark_driver_memory: str = "2g"
+    spark_shuffle_partitions: int = 4
+    # Extra Spark confs, "key=value;key=value" (object-store credentials providers etc.).
+    spark_extra_conf: tuple[tuple[str, str], ...] = ()
+    cassandra_hosts: tuple[str, ...] = ("127.0.0.1",)
+    cassandra_port: int = 9042
+    cassandra_storage_port: int = 7000
+    cassandra_keyspace: str = "cloud_analytics"
+    cassandra_replication_class: str = "SimpleStrategy"
+    cassandra_replication_factor: int = 1
+    cassandra_datacenter: str = "datacenter1"
+    cassandra_local_dc: str = ""
+    # Secrets: repr=False keeps them out of any printed Settings.
+    cassandra_username: str = field(default="", repr=False)
+    cassandra_password: str = field(default="", repr=False)
+    astra_secure_bundle: str = ""
+    astra_token: str = field(default="", repr=False)
+    cassandra_home: Path = REPO_ROOT / ".cassandra"
+    cassandra_heap: str = "768m"
+    cassandra_start_timeout_s: int = 180
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.lake / "_checkpoints"
+
+    def layer_path(self, layer: str, table: str) -> str:
+        """Where a table of a layer lives: the asset key path under the lake root."""
+        return str(self.lake / layer / table)
+
+
+def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Build Settings from ``environ`` (default: os.environ) over an optional ``.env``."""
+    env = dict(read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env"))
+    env.update(os.environ if environ is None else environ)
+
+    lake = Path(_env(env, "LAKE", "./datalake")).expanduser().resolve()
+    landing = Path(_env(env, "LANDING", str(lake / "landing"))).expanduser().resolve()
+    hosts = tuple(h.strip() for h in _env(env, "CASSANDRA_HOSTS", "127.0.0.1").split(",") if h.strip())
+    return Settings(
+        lake=lake,
+        landing=landing,
+        jars_dir=Path(_env(env, "JARS_DIR", str(REPO_ROOT / ".jars"))).expanduser().resolve(),
+        spark_master=_env(env, "SPARK_MASTER", "local[*]"),
+        spark_driver_memory=_env(env, "SPARK_DRIVER_MEMORY", "2g"),
+        spark_shuffle_partitions=_env_int(env, "SPARK_SHUFFLE_PARTITIONS", 4),
+        spark_extra_conf=_parse_pairs(_env(env, "SPARK_CONF", "")),
+        cassandra_hosts=hosts,
+        cassandra_port=_env_int(env, "CASSANDRA_PORT", 9042),
+        cassandra_storage_port=_env_int(env, "CASSANDRA_STORAGE_PORT", 7000),
+        cassandra_keyspace=_env(env, "CASSANDRA_KEYSPACE", "cloud_analytics"),
+        cassandra_replication_class=_env(env, "CASSANDRA_REPLICATION_CLASS", "SimpleStrategy"),
+        cassandra_replication_factor=_env_int(env, "CASSANDRA_REPLICATION_FACTOR", 1),
+        cassandra_datacenter=_env(env, "CASSANDRA_DATACENTER", "datacenter1"),
+        cassandra_local_dc=_env(env, "CASSANDRA_LOCAL_DC", ""),
+        cassandra_username=_env(env, "CASSANDRA_USERNAME", ""),
+        cassandra_password=_env(env, "CASSANDRA_PASSWORD", ""),
+        astra_secure_bundle=_env(env, "ASTRA_SECURE_BUNDLE", ""),
+        astra_token=_env(env, "ASTRA_TOKEN", ""),
+        cassandra_home=Path(_env(env, "CASSANDRA_HOME", str(REPO_ROOT / ".cassandra"))).expanduser().resolve(),
+        cassandra_heap=_env(env, "CASSANDRA_HEAP", "768m"),
+        cassandra_start_timeout_s=_env_int(env, "CASSANDRA_START_TIMEOUT", 180),
+    )

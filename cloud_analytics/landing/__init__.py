@@ -1,0 +1,1 @@
+"""Landing zone: the deterministic dataset generator and the import of the challenge zip."""

@@ -1,0 +1,53 @@
+"""``cloud-analytics run`` (what ``make run`` calls): the whole pipeline, end to end.
+
+1. landing: generate the default dataset only if the landing folder is empty;
+2. serving: start the local Cassandra node unless one runs (or a remote target is set);
+3. materialize every layer with Dagster, in the persistent DAGSTER_HOME instance so the
+   runs show up in ``dagster dev``;
+4. print a short summary.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from cloud_analytics.config import Settings
+
+
+def landing_is_empty(landing: Path) -> bool:
+    return not landing.exists() or not any(p for p in landing.rglob("*") if p.is_file() and p.name != "README.md")
+
+
+def ensure_landing(settings: Settings, scale: int, seed: int, log=print) -> None:
+    from cloud_analytics.landing.generator import generate
+
+    if landing_is_empty(settings.landing):
+        started = time.monotonic()
+        counts = generate(settings.landing, scale=scale, seed=seed)
+        log(f"landing: generated {sum(counts.values()):,} records (scale {scale}, seed {seed}) "
+            f"in {time.monotonic() - started:.1f} s into {settings.landing}")
+    else:
+        log(f"landing: using the data already in {settings.landing}")
+
+
+def ensure_cassandra(settings: Settings, log=print) -> None:
+    from cloud_analytics.serving.local_node import LocalNode
+
+    local = settings.cassandra_hosts[0] in ("127.0.0.1", "localhost") and not settings.astra_secure_bundle
+    if not local:
+        log(f"serving: using Cassandra at {', '.join(settings.cassandra_hosts)}:{settings.cassandra_port}")
+        return
+    LocalNode.from_settings(settings).start(timeout_s=settings.cassandra_start_timeout_s, log=log)
+
+
+def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print) -> int:
+    started = time.monotonic()
+    ensure_landing(settings, scale, seed, log)
+    ensure_cassandra(settings, log)
+    from cloud_analytics.runner import materialize_all, print_summary
+
+    results = materialize_all(settings, log=log)
+    print_summary(results, log=log)
+    log(f"done in {time.monotonic() - started:.0f} s")
+    return 0

@@ -1,0 +1,1 @@
+"""Dagster resources for the outside systems: Spark (with Delta) and Cassandra."""

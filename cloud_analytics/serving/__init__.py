@@ -1,0 +1,1 @@
+"""The serving layer: the local Cassandra node, CQL schema, loads and queries."""

@@ -1,0 +1,78 @@
+"""Session-wide fixtures: one test environment, one SparkSession, one Cassandra node.
+
+The suite never touches the developer's lake or keyspace: it points every
+``CLOUD_ANALYTICS_*`` variable at a temporary lake and a test node on its own ports, so
+``make test`` can run while a ``make run`` node is up on 9042.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from cloud_analytics.config import REPO_ROOT, Settings, load_settings
+
+TEST_CQL_PORT = int(os.environ.get("CLOUD_ANALYTICS_TEST_CQL_PORT", "19042"))
+TEST_STORAGE_PORT = int(os.environ.get("CLOUD_ANALYTICS_TEST_STORAGE_PORT", "17000"))
+
+
+@pytest.fixture(scope="session")
+def test_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of the test session (also exported, for code that reads os.environ)."""
+    root = tmp_path_factory.mktemp("cloud_analytics")
+    env = {
+        "CLOUD_ANALYTICS_LAKE": str(root / "datalake"),
+        "CLOUD_ANALYTICS_CASSANDRA_HOSTS": "127.0.0.1",
+        "CLOUD_ANALYTICS_CASSANDRA_PORT": str(TEST_CQL_PORT),
+        "CLOUD_ANALYTICS_CASSANDRA_STORAGE_PORT": str(TEST_STORAGE_PORT),
+        "CLOUD_ANALYTICS_CASSANDRA_KEYSPACE": "cloud_analytics_test",
+        "CLOUD_ANALYTICS_CASSANDRA_HOME": str(root / "cassandra"),
+        "CLOUD_ANALYTICS_SPARK_SHUFFLE_PARTITIONS": "2",
+        "CLOUD_ANALYTICS_SPARK_DRIVER_MEMORY": "2g",
+        "DAGSTER_HOME": str(root / "dagster_home"),
+    }
+    Path(env["DAGSTER_HOME"]).mkdir()
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def settings(test_env) -> Settings:
+    return load_settings(dotenv=REPO_ROOT / ".env.does-not-exist")
+
+
+@pytest.fixture(scope="session")
+def spark(settings):
+    """The one SparkSession of the test session."""
+    from cloud_analytics.resources.spark import get_spark
+
+    session = get_spark(settings)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def cassandra_node(settings):
+    """A real Cassandra 5.0 node from the Maven jars, started once per test session."""
+    from cloud_analytics.serving.local_node import LocalNode
+
+    node = LocalNode.from_settings(settings)
+    node.start(timeout_s=settings.cassandra_start_timeout_s)
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def cassandra(settings, cassandra_node):
+    """The Cassandra resource pointed at the test node."""
+    from cloud_analytics.resources.cassandra import CassandraResource
+
+    return CassandraResource.from_settings(settings)

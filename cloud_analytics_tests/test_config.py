@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from cloud_analytics.config import load_settings, read_dotenv
+
+
+def test_defaults_are_local(tmp_path):
+    s = load_settings(environ={}, dotenv=tmp_path / "none")
+    assert s.lake == (Path.cwd() / "datalake").resolve()
+    assert s.landing == s.lake / "landing"
+    assert s.spark_master == "local[*]"
+    assert s.cassandra_hosts == ("127.0.0.1",)
+    assert s.cassandra_port == 9042
+    assert s.cassandra_keyspace == "cloud_analytics"
+
+
+def test_environment_overrides_and_landing_follows_lake(tmp_path):
+    s = load_settings(
+        environ={
+            "CLOUD_ANALYTICS_LAKE": str(tmp_path / "lake2"),
+            "CLOUD_ANALYTICS_CASSANDRA_HOSTS": "10.0.0.1, 10.0.0.2",
+            "CLOUD_ANALYTICS_CASSANDRA_KEYSPACE": "other",
+            "CLOUD_ANALYTICS_SPARK_MASTER": "spark://m:7077",
+            "CLOUD_ANALYTICS_SPARK_SHUFFLE_PARTITIONS": "16",
+            "CLOUD_ANALYTICS_SPARK_CONF": "spark.a=1; spark.b=x=y",
+        },
+        dotenv=tmp_path / "none",
+    )
+    assert s.landing == tmp_path / "lake2" / "landing"
+    assert s.cassandra_hosts == ("10.0.0.1", "10.0.0.2")
+    assert s.cassandra_keyspace == "other"
+    assert s.spark_master == "spark://m:7077"
+    assert s.spark_shuffle_partitions == 16
+    assert s.spark_extra_conf == (("spark.a", "1"), ("spark.b", "x=y"))
+
+
+def test_dotenv_is_read_and_environment_wins(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nexport CLOUD_ANALYTICS_CASSANDRA_KEYSPACE='from_file'\n"
+        'CLOUD_ANALYTICS_CASSANDRA_PORT="9999"\n\n'
+    )
+    assert read_dotenv(dotenv)["CLOUD_ANALYTICS_CASSANDRA_KEYSPACE"] == "from_file"
+    s = load_settings(environ={"CLOUD_ANALYTICS_CASSANDRA_PORT": "9043"}, dotenv=dotenv)
+    assert s.cassandra_keyspace == "from_file"
+    assert s.cassandra_port == 9043
+
+
+def test_bad_integer_names_the_variable(tmp_path):
+    with pytest.raises(ValueError, match="CLOUD_ANALYTICS_CASSANDRA_PORT"):
+        load_settings(environ={"CLOUD_ANALYTICS_CASSANDRA_PORT": "abc"}, dotenv=tmp_path / "none")
+
+
+def test_secrets_stay_out_of_repr(tmp_path):
+    s = load_settings(
+        environ={"CLOUD_ANALYTICS_CASSANDRA_PASSWORD": "hunter2", "CLOUD_ANALYTICS_ASTRA_TOKEN": "AstraCS:tok"},
+        dotenv=tmp_path / "none",
+    )
+    assert s.cassandra_password == "hunter2"
+    assert "hunter2" not in repr(s) and "AstraCS" not in repr(s)

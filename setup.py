@@ -1,0 +1,4 @@
+# Metadata lives in pyproject.toml; this shim keeps older tooling working.
+from setuptools import setup
+
+setup()
