@@ -13,23 +13,24 @@ SNAPSHOT_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitionin
 BILLING_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning != "snapshot"]
 
 daily_snapshot_job = define_asset_job(
-    "daily_snapshot_job", selection=AssetSelection.assets(*SNAPSHOT_KEYS), partitions_def=snapshot_daily,
+    "daily_snapshot_job", selection=AssetSelection.assets(*SNAPSHOT_KEYS),
     description="Capture the day's snapshot of the master-data, ticket, touch and survey files.",
 )
 monthly_billing_job = define_asset_job(
-    "monthly_billing_job", selection=AssetSelection.assets(*BILLING_KEYS), partitions_def=billing_monthly,
+    "monthly_billing_job", selection=AssetSelection.assets(*BILLING_KEYS),
     description="Ingest the invoices of a month.",
 )
 usage_stream_job = define_asset_job(
-    "usage_stream_job", selection=AssetSelection.assets(*usage_events_stream.keys), partitions_def=stream_runs,
+    "usage_stream_job", selection=AssetSelection.assets(*usage_events_stream.keys),
     tags={"cloud_analytics/stream": "true"},
     description="One stream trigger: ingest every usage-event file not yet seen.",
 )
 jobs = [daily_snapshot_job, monthly_billing_job, usage_stream_job]
 
 
-def pipeline_steps(instance: DagsterInstance) -> list[dict]:
-    """The runs of ``make run``, in dependency order (kwargs of ``runner.run_step``)."""
+def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = None) -> list[dict]:
+    """The runs of ``make run``, in dependency order (kwargs of ``runner.run_step``),
+    optionally only those of some layers."""
     from cloud_analytics.runner import stream_run_key
 
     today = snapshot_daily.get_last_partition_key()
@@ -37,10 +38,12 @@ def pipeline_steps(instance: DagsterInstance) -> list[dict]:
     stream_key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [stream_key])
     every = [*csv_assets, usage_events_stream]
-    return [
+    steps = {"bronze": [
         dict(name=f"bronze snapshots {today}", assets=every, selection=SNAPSHOT_KEYS, partition_key=today),
         dict(name=f"bronze billing {months[0]}..{months[-1]}", assets=every, selection=BILLING_KEYS,
              partition_range=(months[0], months[-1])),
         dict(name=f"bronze usage stream {stream_key}", assets=every, selection=list(usage_events_stream.keys),
              partition_key=stream_key),
-    ]
+    ]}
+    return [step for layer, layer_steps in steps.items() if layers is None or layer in layers
+            for step in layer_steps]

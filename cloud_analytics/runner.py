@@ -80,15 +80,16 @@ def run_step(name: str, assets: list, selection: list[AssetKey], resources: dict
     return step
 
 
-def materialize_all(settings: Settings, instance: DagsterInstance | None = None, log=print) -> list[StepResult]:
-    """Every layer that exists, in dependency order."""
-    from cloud_analytics.definitions import defs
+def materialize_all(settings: Settings, instance: DagsterInstance | None = None, log=print,
+                    layers: tuple[str, ...] | None = None) -> list[StepResult]:
+    """Every layer that exists (or only ``layers``), in dependency order."""
+    from cloud_analytics.definitions import build_resources
     from cloud_analytics.jobs import pipeline_steps
 
     instance = instance or get_instance()
-    resources = defs.resources
+    resources = build_resources(settings)
     steps = []
-    for spec in pipeline_steps(instance):
+    for spec in pipeline_steps(instance, layers):
         steps.append(run_step(resources=resources, instance=instance, log=log, **spec))
     return steps
 

@@ -18,7 +18,7 @@ TEST_CQL_PORT = int(os.environ.get("CLOUD_ANALYTICS_TEST_CQL_PORT", "19042"))
 TEST_STORAGE_PORT = int(os.environ.get("CLOUD_ANALYTICS_TEST_STORAGE_PORT", "17000"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def test_env(tmp_path_factory) -> dict[str, str]:
     """The environment of the test session (also exported, for code that reads os.environ)."""
     root = tmp_path_factory.mktemp("cloud_analytics")
@@ -76,3 +76,27 @@ def cassandra(settings, cassandra_node):
     from cloud_analytics.resources.cassandra import CassandraResource
 
     return CassandraResource.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+def generated_landing(settings):
+    """The default dataset (scale 1, seed 42) in the test lake's landing folder."""
+    from cloud_analytics.landing.generator import generate
+
+    return generate(settings.landing, scale=1, seed=42)
+
+
+@pytest.fixture(scope="session")
+def dagster_instance():
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def bronze_run(settings, spark, generated_landing, dagster_instance):
+    """Bronze materialized once with Dagster on the generated data: the runner's steps."""
+    from cloud_analytics.runner import materialize_all
+
+    return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("bronze",))

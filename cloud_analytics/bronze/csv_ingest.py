@@ -2,8 +2,8 @@
 
 Every landed row ends in exactly one place: the bronze table (typed, with its raw text kept
 for any value that failed its cast), the CSV reject table (a line Spark cannot split into
-the header's columns, undecodable bytes, an unusable partition value), or the count of
-exact duplicates removed. ``ingest`` returns the three so callers can write and count them.
+the header's columns, undecodable bytes, an empty key, an unusable partition value), or the
+count of exact duplicates removed. ``ingest`` returns the three so callers can write and count them.
 """
 
 from __future__ import annotations
@@ -149,9 +149,13 @@ def ingest(
     undecodable = F.array_contains(
         F.array(*[F.instr(F.coalesce(F.col(c), F.lit("")), "\ufffd") > 0 for c in source.column_names]), True
     )
+    missing_key = F.array_contains(
+        F.array(*[F.coalesce(F.trim(F.col(k)), F.lit("")) == "" for k in source.key]), True
+    )
     reason = (
         F.when(F.col(CORRUPT).isNotNull(), F.lit("malformed_line: field count differs from header"))
         .when(undecodable, F.lit("invalid_utf8: bytes not decodable as UTF-8"))
+        .when(missing_key, F.lit(f"missing_key: {', '.join(source.key)} empty"))
     )
     if source.partitioning != "snapshot":
         month = _cast(F.col(source.partitioning), "date")

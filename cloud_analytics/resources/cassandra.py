@@ -12,10 +12,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from dagster import ConfigurableResource
+import os
+
+from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from cloud_analytics.config import Settings
+from cloud_analytics.config import PREFIX, Settings
 
 
 class CassandraUnavailableError(RuntimeError):
@@ -39,7 +41,14 @@ class CassandraResource(ConfigurableResource):
     connect_timeout_s: float = 10.0
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "CassandraResource":
+    def from_settings(cls, settings: Settings, secrets_from_env: bool = False) -> "CassandraResource":
+        """Build from settings; with ``secrets_from_env`` secrets set in the process
+        environment are passed as ``EnvVar`` so Dagster never displays their value."""
+        secrets = {"password": settings.cassandra_password, "astra_token": settings.astra_token}
+        if secrets_from_env:
+            for field_name, var in (("password", "CASSANDRA_PASSWORD"), ("astra_token", "ASTRA_TOKEN")):
+                if os.environ.get(PREFIX + var):
+                    secrets[field_name] = EnvVar(PREFIX + var)
         return cls(
             hosts=list(settings.cassandra_hosts),
             port=settings.cassandra_port,
@@ -49,9 +58,8 @@ class CassandraResource(ConfigurableResource):
             datacenter=settings.cassandra_datacenter,
             local_dc=settings.cassandra_local_dc,
             username=settings.cassandra_username,
-            password=settings.cassandra_password,
             astra_secure_bundle=settings.astra_secure_bundle,
-            astra_token=settings.astra_token,
+            **secrets,
         )
 
     @property

@@ -49,3 +49,12 @@ def test_unreachable_node_names_host_and_port():
     with pytest.raises(CassandraUnavailableError, match=r"127\.0\.0\.1:1"):
         with res.session():
             pass
+
+
+def test_secrets_reach_dagster_as_env_vars(monkeypatch, settings):
+    from dagster import EnvVar
+
+    monkeypatch.setenv("CLOUD_ANALYTICS_CASSANDRA_PASSWORD", "pw-from-env")
+    res = CassandraResource.from_settings(settings, secrets_from_env=True)
+    assert res.password == EnvVar("CLOUD_ANALYTICS_CASSANDRA_PASSWORD")
+    assert res.astra_token == ""
