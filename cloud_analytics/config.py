@@ -87,6 +87,9 @@ class Settings:
     cassandra_home: Path = REPO_ROOT / ".cassandra"
     cassandra_heap: str = "768m"
     cassandra_start_timeout_s: int = 180
+    # Key of the HMAC that pseudonymizes emails past bronze (see silver/pii.py).
+    pii_pepper: str = field(default="", repr=False)
+    max_quarantine_rate: float = 0.05
 
     @property
     def checkpoints(self) -> Path:
@@ -128,4 +131,13 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         cassandra_home=Path(_env(env, "CASSANDRA_HOME", str(REPO_ROOT / ".cassandra"))).expanduser().resolve(),
         cassandra_heap=_env(env, "CASSANDRA_HEAP", "768m"),
         cassandra_start_timeout_s=_env_int(env, "CASSANDRA_START_TIMEOUT", 180),
+        pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
+        max_quarantine_rate=float(_env(env, "MAX_QUARANTINE_RATE", "0.05")),
     )
+
+
+def _read_local_pepper() -> str:
+    """`make setup` writes a random pepper to .setup/pii_pepper (git-ignored) so a local run
+    needs no configuration; production sets CLOUD_ANALYTICS_PII_PEPPER from a secret store."""
+    path = REPO_ROOT / ".setup" / "pii_pepper"
+    return path.read_text().strip() if path.is_file() else ""

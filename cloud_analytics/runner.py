@@ -90,6 +90,12 @@ def materialize_all(settings: Settings, instance: DagsterInstance | None = None,
     resources = build_resources(settings)
     steps = []
     for spec in pipeline_steps(instance, layers):
+        if callable(spec.get("partition_range")):  # decided by what earlier steps did
+            spec = {**spec, "partition_range": spec["partition_range"](steps)}
+            if spec["partition_range"] is None:
+                log(f"{spec['name']}: nothing to rebuild")
+                continue
+            spec["name"] += " {}..{}".format(*spec["partition_range"])
         steps.append(run_step(resources=resources, instance=instance, log=log, **spec))
     return steps
 
@@ -103,5 +109,8 @@ def print_summary(steps: list[StepResult], log=print) -> None:
             rows = meta.get("dagster/row_count", "")
             extra = meta.get("summary", "")
             log(f"  {asset:<36} {rows:>10,} rows  {extra}" if isinstance(rows, int) else f"  {asset:<36} {extra}")
+            fired = {rule: n for rule, n in (meta.get("dq_rule_counts") or {}).items() if n}
+            if fired:
+                log(f"  {'':<36} rules: " + ", ".join(f"{rule} {n:,}" for rule, n in fired.items()))
     failed = [c for s in steps for c in s.failed_checks]
     log(f"asset checks: {'all passed' if not failed else 'FAILED: ' + ', '.join(failed)}")

@@ -32,6 +32,7 @@ def test_env(tmp_path_factory) -> dict[str, str]:
         "CLOUD_ANALYTICS_SPARK_SHUFFLE_PARTITIONS": "2",
         "CLOUD_ANALYTICS_SPARK_DRIVER_MEMORY": "2g",
         "DAGSTER_HOME": str(root / "dagster_home"),
+        "CLOUD_ANALYTICS_PII_PEPPER": "test-pepper-not-a-secret-0123456789",
     }
     Path(env["DAGSTER_HOME"]).mkdir()
     saved = {k: os.environ.get(k) for k in env}

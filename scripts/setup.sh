@@ -79,6 +79,12 @@ mkdir -p "$JARS"
 resolve_jars delta jvm/pom-delta.xml -DexcludeTransitive=true
 resolve_jars cassandra jvm/pom-cassandra.xml
 
+# A local pseudonymization key for emails (production sets CLOUD_ANALYTICS_PII_PEPPER).
+if [[ ! -s "$STAMPS/pii_pepper" ]]; then
+  (umask 077; "$VENV/bin/python" -c 'import secrets; print(secrets.token_hex(32))' > "$STAMPS/pii_pepper")
+  say "generated a local PII pepper in $STAMPS/pii_pepper"
+fi
+
 # Dagster's instance folder with the shipped instance config (run queue limits etc.).
 DH="${DAGSTER_HOME:-$ROOT/.dagster_home}"
 mkdir -p "$DH"

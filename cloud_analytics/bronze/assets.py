@@ -90,6 +90,7 @@ def build_csv_asset(source: CsvSource):
         replace_where(result.rows, path, date_window_predicate(source.partition_column, *window),
                       [source.partition_column])
         rejects = _write_csv_rejects(session, lake, source, result.rejects, window)
+        result.release()
 
         written = session.read.format("delta").load(path).filter(
             date_window_predicate(source.partition_column, *window)).cache()

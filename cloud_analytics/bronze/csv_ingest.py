@@ -38,6 +38,11 @@ class CsvIngest:
     landed: int  # records in the file (header excluded)
     duplicates_removed: int
     empty_file: bool
+    cached: DataFrame | None = None  # the raw read, cached while the caller writes
+
+    def release(self) -> None:
+        if self.cached is not None:
+            self.cached.unpersist()
 
 
 def read_header(path: Path, source: CsvSource) -> list[str] | None:
@@ -141,6 +146,7 @@ def ingest(
     if read_header(path, source) is None:
         return CsvIngest(typed_empty(spark, source), rejects_empty(spark), landed=0,
                          duplicates_removed=0, empty_file=True)
+    # Cached: the file is read once for counting, splitting, writing and checking.
     raw = read_raw(spark, str(path), source).cache()
     landed = raw.count()
 
@@ -193,7 +199,8 @@ def ingest(
         F.col("_reason").alias("reason"),
         ingest_ts.alias("ingest_ts"),
     )
-    return CsvIngest(typed, rejects, landed=landed, duplicates_removed=duplicates_removed, empty_file=False)
+    return CsvIngest(typed, rejects, landed=landed, duplicates_removed=duplicates_removed, empty_file=False,
+                     cached=raw)
 
 
 def _flag_key_conflicts(df: DataFrame, source: CsvSource) -> DataFrame:

@@ -81,9 +81,10 @@ class Evaluation:
 def evaluate(df: DataFrame, table: str, refs: Mapping[str, DataFrame] | None = None) -> Evaluation:
     """Apply the rules of ``table`` to ``df`` (a bronze frame of that table).
 
-    ``refs`` holds the reference frames the rules need, by name: ``orgs`` (current orgs:
-    org_id, signup_date) and ``resources`` (current resources: resource_id, org_id,
-    created_at); ``rules.refs_for(table)`` lists which.
+    ``refs`` holds the reference frames the rules need, by name: ``orgs`` (org_id,
+    signup_date) and ``resources`` (resource_id, org_id, created_at); ``rules.refs_for(table)``
+    lists which. Silver's current views fit; an SCD2 history fits too (one row per key is
+    kept), and is the safer choice for events of a resource deleted since.
     """
     rules = rules_for(table)
     columns = df.columns

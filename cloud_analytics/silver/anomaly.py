@@ -124,16 +124,23 @@ def percentile_flag(df: DataFrame, groups: Sequence[str], value: str, percentile
 
 
 def add_anomaly_flags(df: DataFrame, groups: Sequence[str], value: str, prefix: str = "",
-                      min_votes: int = MIN_VOTES) -> DataFrame:
+                      min_votes: int = MIN_VOTES, baseline: DataFrame | None = None) -> DataFrame:
     """All three method columns (``<prefix>anomaly_zscore`` …), ``<prefix>anomaly_votes`` and
     ``<prefix>is_anomaly`` (votes ≥ ``min_votes``), with the default thresholds.
 
-    One aggregation for mean, stddev, median and p99, a second for the MAD: the input is
-    read three times (persist it if it is expensive).
+    Statistics come from ``baseline`` (default: ``df`` itself). Pass the whole history as the
+    baseline when ``df`` is one partition window, so a day's flags do not depend on which
+    days happened to be materialized in the same run.
     """
     names = [prefix + ZSCORE_COL, prefix + ROBUST_COL, prefix + PERCENTILE_COL]
-    df = _with_stats(_value(df, value), groups, *_mean_std(), *_median(), *_cut(PERCENTILE))
-    df = _with_spread(df, groups).withColumns({
+    base = _value(baseline if baseline is not None else df, value)
+    stats = base.groupBy(*groups).agg(*_mean_std(), *_median(), *_cut(PERCENTILE))
+    deviation = F.abs(F.col("_v") - F.col("_r_median"))
+    spread = _join_stats(base, stats, groups).groupBy(*groups).agg(
+        F.percentile_approx(deviation, 0.5, PERCENTILE_ACCURACY).alias("_r_mad"),
+        F.avg(deviation).alias("_r_meanad"))
+    all_stats = stats.join(spread, on=list(groups), how="left") if groups else stats.crossJoin(spread)
+    df = _join_stats(_value(df, value), all_stats, groups).withColumns({
         names[0]: _z_rule(Z_THRESHOLD),
         names[1]: _robust_rule(MAD_THRESHOLD),
         names[2]: _percentile_rule(PERCENTILE_FACTOR),

@@ -71,13 +71,20 @@ def enrich_events(events: DataFrame, orgs_history: DataFrame, resources_history:
     return as_of_join(with_org, resources_history, ["resource_id"], "event_date", RESOURCE_ATTRIBUTES)
 
 
-def flag_cost_anomalies(events: DataFrame) -> DataFrame:
+def flag_cost_anomalies(events: DataFrame, baseline: DataFrame | None = None) -> DataFrame:
     """anomaly_zscore, anomaly_robust_z, anomaly_percentile, anomaly_votes, is_anomaly over
-    cost_usd_increment per service + metric (statistics of the frame given: pass the window
-    the anomalies should be judged against)."""
-    return add_anomaly_flags(events, list(ANOMALY_GROUPS), ANOMALY_VALUE)
+    cost_usd_increment per service + metric, with statistics from ``baseline`` (default: the
+    frame given; silver passes every stored event so a day's flags do not depend on the run)."""
+    return add_anomaly_flags(events, list(ANOMALY_GROUPS), ANOMALY_VALUE, baseline=baseline)
 
 
-def build_silver_events(kept: DataFrame, orgs_history: DataFrame, resources_history: DataFrame) -> DataFrame:
-    """conform → enrich → anomaly flags."""
-    return flag_cost_anomalies(enrich_events(conform_events(kept), orgs_history, resources_history))
+def build_silver_events(kept: DataFrame, orgs_history: DataFrame, resources_history: DataFrame,
+                        baseline: DataFrame | None = None) -> DataFrame:
+    """conform → enrich → anomaly flags. ``baseline``: extra conformed events (other dates)
+    whose costs join this window's in the anomaly statistics."""
+    events = enrich_events(conform_events(kept), orgs_history, resources_history)
+    stats_from = None
+    if baseline is not None:
+        cols = [*ANOMALY_GROUPS, ANOMALY_VALUE]
+        stats_from = events.select(*cols).unionByName(baseline.select(*cols))
+    return flag_cost_anomalies(events, stats_from)
