@@ -55,6 +55,20 @@ def _run(args: argparse.Namespace) -> int:
     return run_pipeline(load_settings(), scale=args.scale, seed=args.seed)
 
 
+def _docs(args: argparse.Namespace) -> int:
+    from cloud_analytics.docs_gen import write_docs
+
+    stale = write_docs(check=args.check)
+    if args.check:
+        if stale:
+            print(f"stale generated docs: {', '.join(stale)}; run `cloud-analytics docs`", file=sys.stderr)
+            return 1
+        print("generated docs are current")
+    else:
+        print(f"updated: {', '.join(stale)}" if stale else "generated docs were already current")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloud-analytics",
@@ -91,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("zip", help="Path of the zip (its files sit under datalake/landing/).")
     imp.add_argument("--out", help="Landing folder (default CLOUD_ANALYTICS_LANDING).")
     imp.set_defaults(func=_landing_import)
+    docs = sub.add_parser("docs", help="Regenerate the docs built from the code (data-quality rules).")
+    docs.add_argument("--check", action="store_true", help="Write nothing; exit 1 if a generated doc is stale.")
+    docs.set_defaults(func=_docs)
     return parser
 
 

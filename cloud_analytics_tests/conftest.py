@@ -101,3 +101,11 @@ def bronze_run(settings, spark, generated_landing, dagster_instance):
     from cloud_analytics.runner import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("bronze",))
+
+
+@pytest.fixture(scope="session")
+def silver_run(bronze_run, settings, dagster_instance):
+    """Silver materialized once with Dagster, after bronze."""
+    from cloud_analytics.runner import materialize_all
+
+    return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("silver",))

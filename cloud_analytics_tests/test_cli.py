@@ -17,3 +17,9 @@ def test_known_failure_is_one_line_without_traceback(tmp_path, capsys):
     assert code == 2
     assert err.startswith("error: ") and "missing.zip" in err
     assert "Traceback" not in err
+
+
+def test_generated_docs_are_current():
+    from cloud_analytics.docs_gen import write_docs
+
+    assert write_docs(check=True) == [], "run `cloud-analytics docs` and commit the result"

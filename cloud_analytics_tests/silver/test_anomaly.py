@@ -68,3 +68,15 @@ def test_combined_needs_two_votes_and_keeps_rows(series):
 def test_prefix_and_no_groups(series):
     out = add_anomaly_flags(series.filter("service = 'storage'"), [], "cost", prefix="daily_")
     assert [r.id for r in out.filter("daily_is_anomaly").collect()] == ["b200"]
+
+
+def test_flags_of_a_window_do_not_depend_on_the_run_when_given_the_history(spark):
+    from cloud_analytics.silver.anomaly import add_anomaly_flags
+
+    values = [1.0, 1.1, 0.9, 1.0, 1.2, 0.8, 1.0, 1.05, 0.95, 50.0, 1.0, 1.1]
+    df = spark.createDataFrame([(i, "g", v) for i, v in enumerate(values)], "day int, grp string, cost double")
+    full = {r.day: r.is_anomaly for r in add_anomaly_flags(df, ["grp"], "cost").collect()}
+    window = df.filter("day >= 8")
+    alone = {r.day: r.is_anomaly for r in add_anomaly_flags(window, ["grp"], "cost", baseline=df).collect()}
+    assert alone == {d: full[d] for d in range(8, 12)}
+    assert alone[9] is True and alone[8] is False
