@@ -69,6 +69,71 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_rows(rows: list[dict], fmt: str) -> None:
+    import json
+    from datetime import date
+    from decimal import Decimal
+
+    def plain(value):
+        if isinstance(value, Decimal):
+            return float(round(value, 2))
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, (set, frozenset, list, tuple)):
+            return sorted(plain(v) for v in value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in sorted(value.items())}
+        return value
+
+    rows = [{k: plain(v) for k, v in row.items()} for row in rows]
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        print("(no rows)")
+        return
+    cols = list(rows[0])
+    text = [[f"{v:,.2f}" if isinstance(v, float) else ("" if v is None else str(v)) for v in r.values()] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(cols)]
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
+    print("  ".join("-" * w for w in widths))
+    for t in text:
+        print("  ".join(v.rjust(w) if v[:1].isdigit() or v[:1] == "-" else v.ljust(w) for v, w in zip(t, widths)))
+    print(f"({len(rows)} rows)")
+
+
+def _query(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from cloud_analytics.resources.cassandra import CassandraResource
+    from cloud_analytics.serving import queries
+
+    as_of = date.fromisoformat(args.as_of) if args.as_of else None
+    needs_org = args.name in ("q1", "q2", "q5", "anomalies", "health")
+    if needs_org and not args.org:
+        print(f"error: {args.name} needs --org ORG_ID", file=sys.stderr)
+        return 2
+    with CassandraResource.from_settings(load_settings()).session() as session:
+        if args.name == "q1":
+            start = date.fromisoformat(args.start) if args.start else None
+            end = date.fromisoformat(args.end) if args.end else None
+            rows = queries.q1_daily_cost(session, args.org, start, end, as_of, days=args.days or 30)
+        elif args.name == "q2":
+            rows = queries.q2_top_services(session, args.org, as_of, days=args.days or 14, top=args.top)
+        elif args.name == "q3":
+            rows = queries.q3_critical_tickets(session, args.org, as_of, days=args.days or 30)
+        elif args.name == "q4":
+            rows = queries.q4_monthly_revenue(session, args.org, as_of)
+        elif args.name == "q5":
+            rows = queries.q5_genai(session, args.org, as_of, days=args.days or 30)
+        elif args.name == "anomalies":
+            rows = queries.cost_anomalies(session, args.org, as_of, days=args.days or 30)
+        else:
+            rows = queries.customer_health(session, args.org)
+    _print_rows(rows, args.format)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloud-analytics",
@@ -105,6 +170,24 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("zip", help="Path of the zip (its files sit under datalake/landing/).")
     imp.add_argument("--out", help="Landing folder (default CLOUD_ANALYTICS_LANDING).")
     imp.set_defaults(func=_landing_import)
+    query = sub.add_parser(
+        "query", help="Run a dashboard query against Cassandra.",
+        description="q1: daily cost and requests by service for an org (default: the 30 days up to --as-of). "
+        "q2: top-N services by cost over the last 14 days for an org. q3: critical tickets and SLA breach "
+        "rate per day over the last 30 days (all orgs without --org). q4: monthly revenue in USD with credits "
+        "and taxes applied (all orgs without --org). q5: GenAI tokens and estimated cost per day for an org. "
+        "anomalies: an org's flagged daily costs. health: an org's latest health score. --as-of defaults to "
+        "the newest date in the data.")
+    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health"])
+    query.add_argument("--org", help="org id, e.g. org_xaji0y6d")
+    query.add_argument("--as-of", help="YYYY-MM-DD; default: the newest date served")
+    query.add_argument("--start", help="q1: first day (YYYY-MM-DD)")
+    query.add_argument("--end", help="q1: last day (YYYY-MM-DD)")
+    query.add_argument("--days", type=int, help="window length in days (q1/q3/q5/anomalies 30, q2 14)")
+    query.add_argument("--top", type=int, default=5, help="q2: how many services (default 5)")
+    query.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    query.set_defaults(func=_query)
+
     docs = sub.add_parser("docs", help="Regenerate the docs built from the code (data-quality rules).")
     docs.add_argument("--check", action="store_true", help="Write nothing; exit 1 if a generated doc is stale.")
     docs.set_defaults(func=_docs)

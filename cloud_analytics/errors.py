@@ -3,7 +3,9 @@
 from cloud_analytics.landing.zip_import import LandingImportError
 from cloud_analytics.resources.cassandra import CassandraUnavailableError
 from cloud_analytics.resources.spark import SparkSetupError
+from cloud_analytics.serving.loader import ServingLoadError
 from cloud_analytics.serving.local_node import CassandraNodeError
+from cloud_analytics.serving.queries import NoServingData
 
 
 class PipelineError(RuntimeError):
@@ -14,6 +16,8 @@ KNOWN_ERRORS = (
     CassandraNodeError,
     CassandraUnavailableError,
     LandingImportError,
+    NoServingData,
+    ServingLoadError,
     PipelineError,
     SparkSetupError,
     ValueError,

@@ -10,6 +10,8 @@ from cloud_analytics.bronze.schemas import CSV_SOURCES
 from cloud_analytics.partitions import billing_monthly, events_daily, snapshot_daily, stream_runs
 from cloud_analytics.silver.assets import BILLING, SNAPSHOT_TABLES
 from cloud_analytics.silver.assets import assets as silver_assets
+from cloud_analytics.gold.assets import MARTS
+from cloud_analytics.gold.assets import assets as gold_assets
 
 SNAPSHOT_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning == "snapshot"]
 BILLING_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning != "snapshot"]
@@ -18,12 +20,24 @@ SILVER_SNAPSHOT_KEYS = [AssetKey(["silver", t.name]) for t in SNAPSHOT_TABLES] +
 SILVER_BILLING_KEYS = [AssetKey(["silver", BILLING.name])]
 SILVER_EVENTS_KEYS = [AssetKey(["silver", "usage_events"])]
 
+
+def _gold_keys(partitions, exclude=()) -> list[AssetKey]:
+    return [AssetKey(["gold", m.name]) for m in MARTS if m.partitions is partitions and m.name not in exclude]
+
+
+GOLD_EVENTS_KEYS = _gold_keys(events_daily, exclude=("customer_360",))
+GOLD_360_KEYS = [AssetKey(["gold", "customer_360"])]
+GOLD_BILLING_KEYS = _gold_keys(billing_monthly)
+GOLD_TICKETS_KEYS = [AssetKey(["gold", "tickets_by_org_date"])]
+GOLD_SNAPSHOT_KEYS = _gold_keys(snapshot_daily, exclude=("tickets_by_org_date",))
+
 daily_snapshot_job = define_asset_job(
-    "daily_snapshot_job", selection=AssetSelection.assets(*SNAPSHOT_KEYS, *SILVER_SNAPSHOT_KEYS),
+    "daily_snapshot_job",
+    selection=AssetSelection.assets(*SNAPSHOT_KEYS, *SILVER_SNAPSHOT_KEYS, *GOLD_SNAPSHOT_KEYS, *GOLD_TICKETS_KEYS),
     description="Capture the day's snapshot of the master-data, ticket, touch and survey files.",
 )
 monthly_billing_job = define_asset_job(
-    "monthly_billing_job", selection=AssetSelection.assets(*BILLING_KEYS, *SILVER_BILLING_KEYS),
+    "monthly_billing_job", selection=AssetSelection.assets(*BILLING_KEYS, *SILVER_BILLING_KEYS, *GOLD_BILLING_KEYS),
     description="Ingest the invoices of a month.",
 )
 usage_stream_job = define_asset_job(
@@ -32,7 +46,7 @@ usage_stream_job = define_asset_job(
     description="One stream trigger: ingest every usage-event file not yet seen.",
 )
 events_daily_job = define_asset_job(
-    "events_daily_job", selection=AssetSelection.assets(*SILVER_EVENTS_KEYS),
+    "events_daily_job", selection=AssetSelection.assets(*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *GOLD_360_KEYS),
     description="Rebuild the usage-derived daily partitions (silver and, later, gold and serving).",
 )
 jobs = [daily_snapshot_job, monthly_billing_job, usage_stream_job, events_daily_job]
@@ -47,7 +61,8 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
     months = billing_monthly.get_partition_keys()
     stream_key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [stream_key])
-    every = [*csv_assets, usage_events_stream, *silver_assets]
+    every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets]
+    calendar = snapshot_daily.get_partition_keys()
     steps = {"bronze": [
         dict(name=f"bronze snapshots {today}", assets=every, selection=SNAPSHOT_KEYS, partition_key=today),
         dict(name=f"bronze billing {months[0]}..{months[-1]}", assets=every, selection=BILLING_KEYS,
@@ -59,30 +74,56 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
         dict(name=f"silver billing {months[0]}..{months[-1]}", assets=every, selection=SILVER_BILLING_KEYS,
              partition_range=(months[0], months[-1])),
         dict(name="silver usage events", assets=every, selection=SILVER_EVENTS_KEYS,
-             partition_range=event_dates_to_rebuild),
+             partition_range=lambda previous: event_dates_to_rebuild(previous, "bronze", "silver")),
+    ], "gold": [
+        dict(name="gold usage marts", assets=every, selection=GOLD_EVENTS_KEYS,
+             partition_range=lambda previous: event_dates_to_rebuild(previous, "silver", "gold")),
+        dict(name="gold customer 360", assets=every, selection=GOLD_360_KEYS,
+             partition_range=lambda previous: newest_event_date(previous)),
+        dict(name=f"gold billing marts {months[0]}..{months[-1]}", assets=every, selection=GOLD_BILLING_KEYS,
+             partition_range=(months[0], months[-1])),
+        dict(name=f"gold ticket marts {calendar[0]}..{calendar[-1]}", assets=every, selection=GOLD_TICKETS_KEYS,
+             partition_range=(calendar[0], calendar[-1])),
+        dict(name=f"gold snapshot summaries {today}", assets=every, selection=GOLD_SNAPSHOT_KEYS,
+             partition_key=today),
     ]}
     return [step for layer, layer_steps in steps.items() if layers is None or layer in layers
             for step in layer_steps]
 
 
-def event_dates_to_rebuild(previous: list) -> tuple[str, str] | None:
-    """The daily range the usage-derived layers must rebuild: the dates the stream run just
-    touched, plus any date bronze holds that silver does not have yet (a first run, or a
-    run that stopped after bronze). None when there is nothing to do."""
+def _event_dates(layer: str) -> set[str]:
     from cloud_analytics.config import load_settings
     from cloud_analytics.delta_io import table_exists
     from cloud_analytics.resources.spark import get_spark
 
-    touched = {d for step in previous for asset, meta in step.materializations.items()
-               if asset == "bronze/usage_events" for d in meta.get("dates_touched", [])}
     settings = load_settings()
     spark = get_spark(settings)
+    table, column = {"bronze": ("usage_events", "event_date"), "silver": ("usage_events", "event_date"),
+                     "gold": ("org_daily_usage_by_service", "usage_date")}[layer]
+    path = settings.layer_path(layer, table)
+    if not table_exists(spark, path):
+        return set()
+    rows = spark.read.format("delta").load(path).select(column).distinct().collect()
+    return {r[0].isoformat() for r in rows}
 
-    def dates(layer: str) -> set[str]:
-        path = settings.layer_path(layer, "usage_events")
-        if not table_exists(spark, path):
-            return set()
-        return {r[0].isoformat() for r in spark.read.format("delta").load(path).select("event_date").distinct().collect()}
 
-    todo = touched | (dates("bronze") - dates("silver"))
+def _touched(previous: list) -> set[str]:
+    return {d for step in previous for asset, meta in step.materializations.items()
+            if asset == "bronze/usage_events" for d in meta.get("dates_touched", [])}
+
+
+def event_dates_to_rebuild(previous: list, upstream: str, downstream: str) -> tuple[str, str] | None:
+    """The daily range a usage-derived layer must rebuild: the dates the stream run just
+    touched, plus any date the upstream layer holds that the downstream one does not have yet
+    (a first run, or a run that stopped half-way). None when there is nothing to do."""
+    todo = _touched(previous) | (_event_dates(upstream) - _event_dates(downstream))
     return (min(todo), max(todo)) if todo else None
+
+
+def newest_event_date(previous: list) -> tuple[str, str] | None:
+    """customer_360 is rebuilt as of the newest event date, when anything changed."""
+    dates = _event_dates("silver")
+    if not dates or not (_touched(previous) or not _event_dates("gold") or previous):
+        return None
+    newest = max(dates)
+    return (newest, newest)
