@@ -9,6 +9,7 @@ from cloud_analytics.bronze.assets import assets as bronze_assets
 from cloud_analytics.config import Settings, load_settings
 from cloud_analytics.jobs import jobs
 from cloud_analytics.gold.assets import assets as gold_assets
+from cloud_analytics.serving.assets import assets as serving_assets
 from cloud_analytics.silver.assets import assets as silver_assets
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.lake import LakeResource
@@ -26,7 +27,7 @@ def build_resources(settings: Settings | None = None) -> dict:
 
 
 defs = Definitions(
-    assets=[*bronze_assets, *silver_assets, *gold_assets],
+    assets=[*bronze_assets, *silver_assets, *gold_assets, *serving_assets],
     jobs=jobs,
     resources=build_resources(),
     # One process per run: the SparkSession (and its JVM jars) starts once and is shared

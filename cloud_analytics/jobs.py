@@ -12,6 +12,8 @@ from cloud_analytics.silver.assets import BILLING, SNAPSHOT_TABLES
 from cloud_analytics.silver.assets import assets as silver_assets
 from cloud_analytics.gold.assets import MARTS
 from cloud_analytics.gold.assets import assets as gold_assets
+from cloud_analytics.serving.assets import TABLES as SERVING_TABLES
+from cloud_analytics.serving.assets import assets as serving_assets
 
 SNAPSHOT_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning == "snapshot"]
 BILLING_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning != "snapshot"]
@@ -31,13 +33,25 @@ GOLD_BILLING_KEYS = _gold_keys(billing_monthly)
 GOLD_TICKETS_KEYS = [AssetKey(["gold", "tickets_by_org_date"])]
 GOLD_SNAPSHOT_KEYS = _gold_keys(snapshot_daily, exclude=("tickets_by_org_date",))
 
+
+def _serving_keys(marts) -> list[AssetKey]:
+    return [AssetKey(["serving", t.name]) for t in SERVING_TABLES if t.mart in marts]
+
+
+SERVING_EVENTS_KEYS = _serving_keys(("org_daily_usage_by_service", "genai_tokens_by_org_date", "cost_anomaly_mart"))
+SERVING_360_KEYS = _serving_keys(("customer_360",))
+SERVING_BILLING_KEYS = _serving_keys(("revenue_by_org_month",))
+SERVING_TICKETS_KEYS = _serving_keys(("tickets_by_org_date",))
+
 daily_snapshot_job = define_asset_job(
     "daily_snapshot_job",
-    selection=AssetSelection.assets(*SNAPSHOT_KEYS, *SILVER_SNAPSHOT_KEYS, *GOLD_SNAPSHOT_KEYS, *GOLD_TICKETS_KEYS),
+    selection=AssetSelection.assets(*SNAPSHOT_KEYS, *SILVER_SNAPSHOT_KEYS, *GOLD_SNAPSHOT_KEYS, *GOLD_TICKETS_KEYS,
+                                    *SERVING_TICKETS_KEYS),
     description="Capture the day's snapshot of the master-data, ticket, touch and survey files.",
 )
 monthly_billing_job = define_asset_job(
-    "monthly_billing_job", selection=AssetSelection.assets(*BILLING_KEYS, *SILVER_BILLING_KEYS, *GOLD_BILLING_KEYS),
+    "monthly_billing_job",
+    selection=AssetSelection.assets(*BILLING_KEYS, *SILVER_BILLING_KEYS, *GOLD_BILLING_KEYS, *SERVING_BILLING_KEYS),
     description="Ingest the invoices of a month.",
 )
 usage_stream_job = define_asset_job(
@@ -46,7 +60,9 @@ usage_stream_job = define_asset_job(
     description="One stream trigger: ingest every usage-event file not yet seen.",
 )
 events_daily_job = define_asset_job(
-    "events_daily_job", selection=AssetSelection.assets(*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *GOLD_360_KEYS),
+    "events_daily_job",
+    selection=AssetSelection.assets(*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *GOLD_360_KEYS, *SERVING_EVENTS_KEYS,
+                                    *SERVING_360_KEYS),
     description="Rebuild the usage-derived daily partitions (silver and, later, gold and serving).",
 )
 jobs = [daily_snapshot_job, monthly_billing_job, usage_stream_job, events_daily_job]
@@ -61,7 +77,7 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
     months = billing_monthly.get_partition_keys()
     stream_key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [stream_key])
-    every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets]
+    every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets, *serving_assets]
     calendar = snapshot_daily.get_partition_keys()
     steps = {"bronze": [
         dict(name=f"bronze snapshots {today}", assets=every, selection=SNAPSHOT_KEYS, partition_key=today),
@@ -86,6 +102,15 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
              partition_range=(calendar[0], calendar[-1])),
         dict(name=f"gold snapshot summaries {today}", assets=every, selection=GOLD_SNAPSHOT_KEYS,
              partition_key=today),
+    ], "serving": [
+        dict(name="serving usage tables", assets=every, selection=SERVING_EVENTS_KEYS,
+             partition_range=lambda previous: range_of(previous, "gold usage marts")),
+        dict(name="serving customer health", assets=every, selection=SERVING_360_KEYS,
+             partition_range=lambda previous: newest_event_date(previous)),
+        dict(name=f"serving revenue {months[0]}..{months[-1]}", assets=every, selection=SERVING_BILLING_KEYS,
+             partition_range=(months[0], months[-1])),
+        dict(name=f"serving tickets {calendar[0]}..{calendar[-1]}", assets=every, selection=SERVING_TICKETS_KEYS,
+             partition_range=(calendar[0], calendar[-1])),
     ]}
     return [step for layer, layer_steps in steps.items() if layers is None or layer in layers
             for step in layer_steps]
@@ -118,6 +143,16 @@ def event_dates_to_rebuild(previous: list, upstream: str, downstream: str) -> tu
     (a first run, or a run that stopped half-way). None when there is nothing to do."""
     todo = _touched(previous) | (_event_dates(upstream) - _event_dates(downstream))
     return (min(todo), max(todo)) if todo else None
+
+
+def range_of(previous: list, step_prefix: str) -> tuple[str, str] | None:
+    """The range an earlier step of this run covered; without that step (a serving-only run),
+    every date gold holds."""
+    for step in previous:
+        if step.name.startswith(step_prefix):
+            return step.partition_range
+    dates = _event_dates("gold")
+    return (min(dates), max(dates)) if dates else None
 
 
 def newest_event_date(previous: list) -> tuple[str, str] | None:

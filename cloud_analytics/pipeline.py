@@ -49,5 +49,32 @@ def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print) 
 
     results = materialize_all(settings, log=log)
     print_summary(results, log=log)
+    show_queries(settings, log=log)
     log(f"done in {time.monotonic() - started:.0f} s")
     return 0
+
+
+def example_org(settings: Settings) -> str | None:
+    """An org that has GenAI usage, so every query has something to show."""
+    from pyspark.sql import functions as F
+
+    from cloud_analytics.resources.spark import get_spark
+
+    spark = get_spark(settings)
+    genai = spark.read.format("delta").load(settings.layer_path("gold", "genai_tokens_by_org_date"))
+    row = genai.groupBy("org_id").agg(F.sum("genai_tokens").alias("t")).orderBy(F.desc("t"), "org_id").first()
+    return row["org_id"] if row else None
+
+
+def show_queries(settings: Settings, log=print) -> None:
+    """The five dashboard queries for one org, as `cloud-analytics query` prints them."""
+    from cloud_analytics.cli import main as cli
+
+    org = example_org(settings)
+    if org is None:
+        log("queries: no GenAI usage in gold, skipping the examples")
+        return
+    for args in (["q1", "--org", org, "--days", "3"], ["q2", "--org", org], ["q3", "--org", org],
+                 ["q4", "--org", org], ["q5", "--org", org, "--days", "7"]):
+        log(f"\n$ cloud-analytics query {' '.join(args)}")
+        cli(["query", *args])

@@ -28,6 +28,7 @@ class StepResult:
     seconds: float
     materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
     failed_checks: list[str] = field(default_factory=list)
+    partition_range: tuple[str, str] | None = None
 
 
 def _root_cause(error) -> str:
@@ -62,7 +63,7 @@ def run_step(name: str, assets: list, selection: list[AssetKey], resources: dict
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     result = materialize(assets, selection=selection, resources=resources, instance=instance,
                          partition_key=partition_key, tags=tags, raise_on_error=False, run_config=quiet)
-    step = StepResult(name, time.monotonic() - started)
+    step = StepResult(name, time.monotonic() - started, partition_range=partition_range)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         detail = _root_cause(failure.step_failure_data.error) if failure else "see the run in dagster dev"

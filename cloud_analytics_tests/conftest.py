@@ -109,3 +109,19 @@ def silver_run(bronze_run, settings, dagster_instance):
     from cloud_analytics.runner import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("silver",))
+
+
+@pytest.fixture(scope="session")
+def gold_run(silver_run, settings, dagster_instance):
+    """Gold materialized once with Dagster, after silver."""
+    from cloud_analytics.runner import materialize_all
+
+    return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("gold",))
+
+
+@pytest.fixture(scope="session")
+def serving_run(gold_run, settings, dagster_instance, cassandra_node):
+    """The serving tables loaded once into the test Cassandra node, after gold."""
+    from cloud_analytics.runner import materialize_all
+
+    return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",))

@@ -1,0 +1,104 @@
+"""Serving loaded from gold into the real Cassandra node; the queries answer what gold holds."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from pyspark.sql import functions as F
+
+from cloud_analytics.errors import PipelineError
+from cloud_analytics.runner import materialize_all
+from cloud_analytics.serving import queries
+from cloud_analytics.serving.schema import create_schema
+
+pytestmark = pytest.mark.cassandra
+
+
+def _gold(spark, settings, mart):
+    return spark.read.format("delta").load(settings.layer_path("gold", mart))
+
+
+@pytest.fixture(scope="module")
+def org(serving_run, spark, settings):
+    """The org with the most GenAI tokens, so every query has rows."""
+    genai = _gold(spark, settings, "genai_tokens_by_org_date")
+    return genai.groupBy("org_id").agg(F.sum("genai_tokens").alias("t")).orderBy(F.desc("t")).first()["org_id"]
+
+
+def _counts(session):
+    tables = ["org_daily_usage", "genai_by_org_day", "cost_anomalies_by_org", "customer_health_by_org",
+              "tickets_by_org_day", "tickets_by_day", "revenue_by_org", "revenue_by_month"]
+    return {t: session.execute(f"SELECT count(*) FROM {t}").one()[0] for t in tables}
+
+
+def test_load_checks_pass(serving_run):
+    assert [c for step in serving_run for c in step.failed_checks] == []
+    assert len({a for s in serving_run for a in s.materializations}) == 8
+
+
+def test_schema_creation_is_idempotent(serving_run, cassandra):
+    with cassandra.session() as session:
+        first = create_schema(session)
+        assert create_schema(session) == first
+        assert "org_daily_usage" in first and "serving_state" in first
+
+
+def test_q1_and_q2_equal_gold(serving_run, cassandra, spark, settings, org):
+    mart = _gold(spark, settings, "org_daily_usage_by_service").filter(F.col("org_id") == org)
+    end = mart.agg(F.max("usage_date")).first()[0]
+    start = end - timedelta(days=29)
+    expected = {(r.usage_date, r.service): (r.daily_cost_usd, round(r.requests))
+                for r in mart.filter(F.col("usage_date").between(start, end)).collect()}
+    with cassandra.session() as session:
+        rows = queries.q1_daily_cost(session, org, as_of=end)
+        top = queries.q2_top_services(session, org, as_of=end, top=3)
+    assert {(r["usage_date"], r["service"]): (r["daily_cost_usd"], r["requests"]) for r in rows} == expected
+    last14 = mart.filter(F.col("usage_date") > end - timedelta(days=14)).groupBy("service").agg(
+        F.sum("daily_cost_usd").alias("cost")).orderBy(F.desc("cost"), "service").limit(3).collect()
+    assert [(r["service"], r["cost_usd"]) for r in top] == [(r.service, r.cost) for r in last14]
+
+
+def test_q3_q4_q5_equal_gold(serving_run, cassandra, spark, settings, org):
+    tickets = _gold(spark, settings, "tickets_by_org_date")
+    end = date(2025, 8, 31)
+    window = tickets.filter(F.col("date").between(end - timedelta(days=29), end))
+    expected_all = {r.date: (r.o, r.c) for r in window.groupBy("date").agg(
+        F.sum("opened").alias("o"), F.sum("critical_count").alias("c")).collect()}
+    revenue = _gold(spark, settings, "revenue_by_org_month").filter(F.col("org_id") == org)
+    genai = _gold(spark, settings, "genai_tokens_by_org_date").filter(F.col("org_id") == org)
+    with cassandra.session() as session:
+        q3 = queries.q3_critical_tickets(session, None, as_of=end)
+        q4 = queries.q4_monthly_revenue(session, org, as_of=end)
+        q4_all = queries.q4_monthly_revenue(session, None, as_of=end)
+        q5 = queries.q5_genai(session, org, as_of=end)
+    assert {r["date"]: (r["opened"], r["critical"]) for r in q3} == expected_all
+    assert {r["month"]: r["total_usd"] for r in q4} == {r.month: r.total_usd for r in revenue.collect()}
+    all_totals = {r.month: r.t for r in _gold(spark, settings, "revenue_by_org_month").groupBy("month").agg(
+        F.sum("total_usd").alias("t")).collect()}
+    assert {r["month"]: r["total_usd"] for r in q4_all} == all_totals
+    expected_genai = {r.date: r.genai_tokens for r in genai.filter(F.col("date") > end - timedelta(days=30)).collect()}
+    assert {r["usage_date"]: r["tokens"] for r in q5} == expected_genai
+
+
+def test_reloading_leaves_tables_identical(serving_run, cassandra, settings, dagster_instance):
+    with cassandra.session() as session:
+        before = _counts(session)
+        total = session.execute("SELECT sum(daily_cost_usd) FROM org_daily_usage").one()[0]
+    again = materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",))
+    assert [c for step in again for c in step.failed_checks] == []
+    with cassandra.session() as session:
+        assert _counts(session) == before
+        assert session.execute("SELECT sum(daily_cost_usd) FROM org_daily_usage").one()[0] == total
+        assert isinstance(total, Decimal)
+
+
+def test_loading_with_cassandra_down_fails_clearly_and_a_retry_succeeds(serving_run, cassandra_node, settings,
+                                                                         dagster_instance):
+    cassandra_node.stop(log=lambda _m: None)
+    try:
+        with pytest.raises(PipelineError, match=rf"Cannot reach Cassandra at 127\.0\.0\.1:{settings.cassandra_port}"):
+            materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",))
+    finally:
+        cassandra_node.start(timeout_s=settings.cassandra_start_timeout_s, log=lambda _m: None)
+    retry = materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",))
+    assert [c for step in retry for c in step.failed_checks] == []
