@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from cloud_analytics.serving.schema import cql
 
@@ -19,9 +20,15 @@ class NoServingData(LookupError):
     """The serving table is empty: nothing loaded yet."""
 
 
+_PREPARED: "WeakKeyDictionary[Any, dict[str, Any]]" = WeakKeyDictionary()
+
+
 def _run(session, name: str, params: tuple) -> list[dict[str, Any]]:
-    statement = session.prepare(cql(name))
-    return [row._asdict() for row in session.execute(statement, params)]
+    """Execute ``cql/<name>.cql``, prepared once per session (dashboards call these often)."""
+    prepared = _PREPARED.setdefault(session, {})
+    if name not in prepared:
+        prepared[name] = session.prepare(cql(name))
+    return [row._asdict() for row in session.execute(prepared[name], params)]
 
 
 def newest_date(session, table: str) -> date:
