@@ -74,6 +74,11 @@ def test_incremental_runs_read_only_new_files(spark, lake):
     nothing = _run(spark, paths, root, "r2")
     assert (nothing.batches, nothing.rows_read, nothing.inserted) == (0, 0, 0)
 
+    # The same file landed again under the same name: the checkpoint already has that path.
+    _land(events, "events_part_0000.jsonl", [json.dumps(_event(n)) for n in range(10)])
+    again = _run(spark, paths, root, "r2b")
+    assert (again.rows_read, again.inserted) == (0, 0)
+
     # One new file: one already-stored event and two new ones, one of them late.
     _land(events, "events_part_0001.jsonl", [json.dumps(_event(3)), json.dumps(_event(10, day=25)),
                                              json.dumps(_event(11, day=2))])
