@@ -9,6 +9,8 @@ from cloud_analytics.bronze.assets import assets as bronze_assets
 from cloud_analytics.config import Settings, load_settings
 from cloud_analytics.jobs import jobs
 from cloud_analytics.gold.assets import assets as gold_assets
+from cloud_analytics.schedules import schedules
+from cloud_analytics.sensors import sensors
 from cloud_analytics.serving.assets import assets as serving_assets
 from cloud_analytics.silver.assets import assets as silver_assets
 from cloud_analytics.resources.cassandra import CassandraResource
@@ -29,6 +31,8 @@ def build_resources(settings: Settings | None = None) -> dict:
 defs = Definitions(
     assets=[*bronze_assets, *silver_assets, *gold_assets, *serving_assets],
     jobs=jobs,
+    schedules=schedules,
+    sensors=sensors,
     resources=build_resources(),
     # One process per run: the SparkSession (and its JVM jars) starts once and is shared
     # by every Spark asset of the run.

@@ -65,7 +65,12 @@ events_daily_job = define_asset_job(
                                     *SERVING_360_KEYS),
     description="Rebuild the usage-derived daily partitions (silver and, later, gold and serving).",
 )
-jobs = [daily_snapshot_job, monthly_billing_job, usage_stream_job, events_daily_job]
+usage_refresh_job = define_asset_job(
+    "usage_refresh_job",
+    selection=AssetSelection.assets(*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *SERVING_EVENTS_KEYS),
+    description="Rebuild the usage-derived daily partitions a stream run touched (launched by a sensor).",
+)
+jobs = [daily_snapshot_job, monthly_billing_job, usage_stream_job, events_daily_job, usage_refresh_job]
 
 
 def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = None) -> list[dict]:
