@@ -83,7 +83,6 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
     stream_key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [stream_key])
     every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets, *serving_assets]
-    calendar = snapshot_daily.get_partition_keys()
     steps = {"bronze": [
         dict(name=f"bronze snapshots {today}", assets=every, selection=SNAPSHOT_KEYS, partition_key=today),
         dict(name=f"bronze billing {months[0]}..{months[-1]}", assets=every, selection=BILLING_KEYS,
@@ -103,8 +102,8 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
              partition_range=lambda previous: newest_event_date(previous)),
         dict(name=f"gold billing marts {months[0]}..{months[-1]}", assets=every, selection=GOLD_BILLING_KEYS,
              partition_range=(months[0], months[-1])),
-        dict(name=f"gold ticket marts {calendar[0]}..{calendar[-1]}", assets=every, selection=GOLD_TICKETS_KEYS,
-             partition_range=(calendar[0], calendar[-1])),
+        dict(name="gold ticket marts", assets=every, selection=GOLD_TICKETS_KEYS,
+             partition_range=lambda previous: ticket_dates()),
         dict(name=f"gold snapshot summaries {today}", assets=every, selection=GOLD_SNAPSHOT_KEYS,
              partition_key=today),
     ], "serving": [
@@ -114,8 +113,8 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
              partition_range=lambda previous: newest_event_date(previous)),
         dict(name=f"serving revenue {months[0]}..{months[-1]}", assets=every, selection=SERVING_BILLING_KEYS,
              partition_range=(months[0], months[-1])),
-        dict(name=f"serving tickets {calendar[0]}..{calendar[-1]}", assets=every, selection=SERVING_TICKETS_KEYS,
-             partition_range=(calendar[0], calendar[-1])),
+        dict(name="serving tickets", assets=every, selection=SERVING_TICKETS_KEYS,
+             partition_range=lambda previous: ticket_dates()),
     ]}
     return [step for layer, layer_steps in steps.items() if layers is None or layer in layers
             for step in layer_steps]
@@ -148,6 +147,29 @@ def event_dates_to_rebuild(previous: list, upstream: str, downstream: str) -> tu
     (a first run, or a run that stopped half-way). None when there is nothing to do."""
     todo = _touched(previous) | (_event_dates(upstream) - _event_dates(downstream))
     return (min(todo), max(todo)) if todo else None
+
+
+def ticket_dates() -> tuple[str, str] | None:
+    """The days the ticket marts have rows for: from the first ticket opened to the last one
+    resolved, within the partitions (not the whole calendar: fewer partitions to record)."""
+    from pyspark.sql import functions as F
+
+    from cloud_analytics.config import load_settings
+    from cloud_analytics.delta_io import table_exists
+    from cloud_analytics.resources.spark import get_spark
+
+    settings = load_settings()
+    spark = get_spark(settings)
+    path = settings.layer_path("silver", "support_tickets")
+    if not table_exists(spark, path):
+        return None
+    row = spark.read.format("delta").load(path).agg(
+        F.min("created_at").alias("first"), F.greatest(F.max("created_at"), F.max("resolved_at")).alias("last")).first()
+    if row["first"] is None:
+        return None
+    keys = snapshot_daily.get_partition_keys()
+    first, last = max(row["first"].isoformat(), keys[0]), min(row["last"].isoformat(), keys[-1])
+    return (first, last)
 
 
 def range_of(previous: list, step_prefix: str) -> tuple[str, str] | None:

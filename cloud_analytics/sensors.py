@@ -75,7 +75,9 @@ def touched_dates_sensor(context: SensorEvaluationContext):
         return SensorResult(skip_reason=SkipReason("the stream runs since the last refresh touched no dates"),
                             cursor=newest)
     return SensorResult(
-        run_requests=[RunRequest(run_key=f"refresh-{newest}", tags={RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1]})],
+        run_requests=[RunRequest(run_key=f"refresh-{newest}", tags={
+            RANGE_START_TAG: dates[0], RANGE_END_TAG: dates[-1], "cloud_analytics/refresh": "true",
+            "dagster/max_retries": "2"})],
         cursor=newest,
     )
 
