@@ -3,8 +3,6 @@ writes it, ``cloud-analytics docs --check`` (run by the test suite) fails when i
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from cloud_analytics.config import REPO_ROOT
 from cloud_analytics.quality.rules import TABLES, rules_for
 

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Callable
 
 from dagster import (
-    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetKey,

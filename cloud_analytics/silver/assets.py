@@ -13,7 +13,6 @@ from typing import Callable
 
 from dagster import (
     AllPartitionMapping,
-    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetKey,
