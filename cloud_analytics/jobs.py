@@ -120,20 +120,23 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
             for step in layer_steps]
 
 
-def _event_dates(layer: str) -> set[str]:
+def _read_layer(layer: str, table: str):
+    """A lake table as a DataFrame, or None when it does not exist yet (the session is shared)."""
     from cloud_analytics.config import load_settings
     from cloud_analytics.delta_io import table_exists
     from cloud_analytics.resources.spark import get_spark
 
     settings = load_settings()
     spark = get_spark(settings)
+    path = settings.layer_path(layer, table)
+    return spark.read.format("delta").load(path) if table_exists(spark, path) else None
+
+
+def _event_dates(layer: str) -> set[str]:
     table, column = {"bronze": ("usage_events", "event_date"), "silver": ("usage_events", "event_date"),
                      "gold": ("org_daily_usage_by_service", "usage_date")}[layer]
-    path = settings.layer_path(layer, table)
-    if not table_exists(spark, path):
-        return set()
-    rows = spark.read.format("delta").load(path).select(column).distinct().collect()
-    return {r[0].isoformat() for r in rows}
+    df = _read_layer(layer, table)
+    return set() if df is None else {r[0].isoformat() for r in df.select(column).distinct().collect()}
 
 
 def _touched(previous: list) -> set[str]:
@@ -154,16 +157,10 @@ def ticket_dates() -> tuple[str, str] | None:
     resolved, within the partitions (not the whole calendar: fewer partitions to record)."""
     from pyspark.sql import functions as F
 
-    from cloud_analytics.config import load_settings
-    from cloud_analytics.delta_io import table_exists
-    from cloud_analytics.resources.spark import get_spark
-
-    settings = load_settings()
-    spark = get_spark(settings)
-    path = settings.layer_path("silver", "support_tickets")
-    if not table_exists(spark, path):
+    tickets = _read_layer("silver", "support_tickets")
+    if tickets is None:
         return None
-    row = spark.read.format("delta").load(path).agg(
+    row = tickets.agg(
         F.min("created_at").alias("first"), F.greatest(F.max("created_at"), F.max("resolved_at")).alias("last")).first()
     if row["first"] is None:
         return None
@@ -183,9 +180,6 @@ def range_of(previous: list, step_prefix: str) -> tuple[str, str] | None:
 
 
 def newest_event_date(previous: list) -> tuple[str, str] | None:
-    """customer_360 is rebuilt as of the newest event date, when anything changed."""
+    """customer_360 (and its serving table) is rebuilt as of the newest event date."""
     dates = _event_dates("silver")
-    if not dates or not (_touched(previous) or not _event_dates("gold") or previous):
-        return None
-    newest = max(dates)
-    return (newest, newest)
+    return (max(dates), max(dates)) if dates else None
