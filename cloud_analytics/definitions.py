@@ -13,6 +13,7 @@ from cloud_analytics.schedules import schedules
 from cloud_analytics.sensors import sensors
 from cloud_analytics.serving.assets import assets as serving_assets
 from cloud_analytics.silver.assets import assets as silver_assets
+from cloud_analytics.speed.assets import assets as speed_assets
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
@@ -29,7 +30,7 @@ def build_resources(settings: Settings | None = None) -> dict:
 
 
 defs = Definitions(
-    assets=[*bronze_assets, *silver_assets, *gold_assets, *serving_assets],
+    assets=[*bronze_assets, *silver_assets, *gold_assets, *speed_assets, *serving_assets],
     jobs=jobs,
     schedules=schedules,
     sensors=sensors,

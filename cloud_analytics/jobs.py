@@ -14,6 +14,8 @@ from cloud_analytics.gold.assets import MARTS
 from cloud_analytics.gold.assets import assets as gold_assets
 from cloud_analytics.serving.assets import TABLES as SERVING_TABLES
 from cloud_analytics.serving.assets import assets as serving_assets
+from cloud_analytics.speed.assets import COST_BASELINES, speed_layer
+from cloud_analytics.speed.assets import assets as speed_assets
 
 SNAPSHOT_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning == "snapshot"]
 BILLING_KEYS = [a.key for a, s in zip(csv_assets, CSV_SOURCES) if s.partitioning != "snapshot"]
@@ -54,15 +56,17 @@ monthly_billing_job = define_asset_job(
     selection=AssetSelection.assets(*BILLING_KEYS, *SILVER_BILLING_KEYS, *GOLD_BILLING_KEYS, *SERVING_BILLING_KEYS),
     description="Ingest the invoices of a month.",
 )
+STREAM_KEYS = [*usage_events_stream.keys, *speed_layer.keys]
 usage_stream_job = define_asset_job(
-    "usage_stream_job", selection=AssetSelection.assets(*usage_events_stream.keys),
+    "usage_stream_job", selection=AssetSelection.assets(*STREAM_KEYS),
     tags={"cloud_analytics/stream": "true"},
-    description="One stream trigger: ingest every usage-event file not yet seen.",
+    description="One stream trigger: ingest every usage-event file not yet seen into bronze, then the speed "
+                "layer (windows, alerts, provisional serving rows).",
 )
 events_daily_job = define_asset_job(
     "events_daily_job",
     selection=AssetSelection.assets(*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *GOLD_360_KEYS, *SERVING_EVENTS_KEYS,
-                                    *SERVING_360_KEYS),
+                                    *SERVING_360_KEYS, COST_BASELINES),
     description="Rebuild the usage-derived daily partitions (silver and, later, gold and serving).",
 )
 usage_refresh_job = define_asset_job(
@@ -82,12 +86,12 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
     months = billing_monthly.get_partition_keys()
     stream_key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [stream_key])
-    every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets, *serving_assets]
+    every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets, *speed_assets, *serving_assets]
     steps = {"bronze": [
         dict(name=f"bronze snapshots {today}", assets=every, selection=SNAPSHOT_KEYS, partition_key=today),
         dict(name=f"bronze billing {months[0]}..{months[-1]}", assets=every, selection=BILLING_KEYS,
              partition_range=(months[0], months[-1])),
-        dict(name=f"bronze usage stream {stream_key}", assets=every, selection=list(usage_events_stream.keys),
+        dict(name=f"bronze usage stream + speed layer {stream_key}", assets=every, selection=STREAM_KEYS,
              partition_key=stream_key),
     ], "silver": [
         dict(name=f"silver snapshots {today}", assets=every, selection=SILVER_SNAPSHOT_KEYS, partition_key=today),
@@ -106,6 +110,7 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
              partition_range=lambda previous: ticket_dates()),
         dict(name=f"gold snapshot summaries {today}", assets=every, selection=GOLD_SNAPSHOT_KEYS,
              partition_key=today),
+        dict(name="gold cost baselines", assets=every, selection=[COST_BASELINES]),
     ], "serving": [
         dict(name="serving usage tables", assets=every, selection=SERVING_EVENTS_KEYS,
              partition_range=lambda previous: range_of(previous, "gold usage marts")),

@@ -32,6 +32,7 @@ from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 from cloud_analytics.serving.loader import load_window
+from cloud_analytics.serving.queries import as_date
 from cloud_analytics.serving.schema import create_schema
 
 ROW_COUNT = "row_count_matches_gold"
@@ -203,6 +204,12 @@ def sample_check(session, spec: ServingTable, rows: list[dict]) -> tuple[int, li
 
 
 def update_state(session, table: str, newest: date | None, covered_until: date) -> None:
+    """Record the newest batch date and the serving watermark; a backfill of older days never
+    moves the watermark back (the speed layer would then rewrite dates the batch owns)."""
+    row = session.execute(session.prepare("SELECT batch_covered_until FROM serving_state WHERE table_name = ?"),
+                          (table,)).one()
+    if row is not None and row.batch_covered_until is not None:
+        covered_until = max(covered_until, as_date(row.batch_covered_until))
     session.execute(session.prepare(
         "UPDATE serving_state SET max_date = ?, batch_covered_until = ?, loaded_at = toTimestamp(now()) "
         "WHERE table_name = ?"), (newest, covered_until, table))

@@ -84,14 +84,15 @@ def write_timestamp() -> int:
 
 
 def load_window(session, table: str, columns: list[str], rows: Iterable[tuple], delete_cql: str | None,
-                delete_params: Iterable[tuple], target: str) -> LoadResult:
+                delete_params: Iterable[tuple], target: str, timestamp: int | None = None) -> LoadResult:
     """Replace a window of ``table``: range deletes at T-1, then upserts at T.
 
     ``delete_cql`` is ``DELETE FROM t USING TIMESTAMP ? WHERE …`` (the timestamp is its first
     bind; ``delete_params`` gives the others), one execution per affected partition.
+    ``timestamp`` (T) defaults to now; the speed layer passes its lower band.
     """
     started = time.monotonic()
-    stamp = write_timestamp()
+    stamp = timestamp if timestamp is not None else write_timestamp()
     deleted = 0
     if delete_cql:
         delete = session.prepare(delete_cql)

@@ -32,13 +32,15 @@ def _run(session, name: str, params: tuple) -> list[dict[str, Any]]:
 
 
 def newest_date(session, table: str) -> date:
+    """The newest date ``table`` serves, from the batch layer or the speed layer."""
     rows = _run(session, "state", (table,))
-    if not rows or rows[0]["max_date"] is None:
+    dates = [as_date(rows[0][c]) for c in ("max_date", "speed_max_date") if rows and rows[0].get(c) is not None]
+    if not dates:
         raise NoServingData(f"serving table {table} holds no data yet: run the pipeline (make run) first")
-    return _as_date(rows[0]["max_date"])
+    return max(dates)
 
 
-def _as_date(value) -> date:
+def as_date(value) -> date:
     """The driver returns cassandra.util.Date for CQL date; make it a datetime.date."""
     if isinstance(value, date):
         return value
@@ -58,7 +60,7 @@ def _months_back(day: date, count: int) -> list[date]:
 
 
 def _clean(row: dict) -> dict:
-    return {k: (_as_date(v) if type(v).__name__ == "Date" else v) for k, v in row.items()}
+    return {k: (as_date(v) if type(v).__name__ == "Date" else v) for k, v in row.items()}
 
 
 def q1_daily_cost(session, org: str, start: date | None = None, end: date | None = None,
@@ -95,7 +97,7 @@ def q3_critical_tickets(session, org: str | None = None, as_of: date | None = No
         rows = [r for m in _months_between(start, end) for r in _run(session, "q3_all", (m, start, end))]
     per_day: dict[date, dict] = defaultdict(lambda: {"opened": 0, "critical": 0, "sla_breached": 0})
     for row in rows:
-        d = per_day[_as_date(row["ticket_date"])]
+        d = per_day[as_date(row["ticket_date"])]
         for k in ("opened", "critical", "sla_breached"):
             d[k] += row[k] or 0
     return [{"date": day, **v, "sla_breach_rate": round(v["sla_breached"] / v["opened"], 4) if v["opened"] else None}

@@ -1,0 +1,222 @@
+"""Runs the speed layer once over every bronze row it has not seen (``availableNow``).
+
+Source: ``bronze/usage_events`` read as a Delta stream. Bronze is written insert-only, so
+each stored event arrives here exactly once, already deduplicated; the stream's checkpoint
+(``<lake>/_checkpoints/speed_usage``) remembers the table version it reached. Every write of
+a micro-batch is idempotent, so a batch replayed after a crash changes nothing twice:
+Delta appends carry ``txnAppId``/``txnVersion`` (this checkpoint's id, the batch id),
+Cassandra writes are upserts by primary key.
+
+Per micro-batch: the watermark from earlier batches (``speed/_stream_state``); late rows
+counted (``speed/late_rows``); sliding-window partials of on-time rows
+(``speed/usage_windows``); enrichment and cost alerts (``speed/usage_alerts`` and Cassandra
+``usage_alerts_by_org``); provisional serving rows for dates after the batch watermark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from cloud_analytics.bronze.stream import checkpoint_id
+from cloud_analytics.delta_io import ensure_table, table_exists
+from cloud_analytics.quality.domains import canonical
+from cloud_analytics.serving.loader import load_window
+from cloud_analytics.speed import alerts as speed_alerts
+from cloud_analytics.speed.serving import serve_dates
+from cloud_analytics.speed.windows import WINDOW_SCHEMA, late_counts, watermark, window_partials
+
+LATE_SCHEMA = ("org_id string, service string, late_rows bigint, late_cost_usd decimal(18,6), "
+               "watermark timestamp, batch_id bigint, stream_run string, late_date date")
+STATE_SCHEMA = ("checkpoint_id string, batch_id bigint, stream_run string, rows bigint, late_rows bigint, "
+                "window_rows bigint, alerts bigint, batch_max_event_ts timestamp, max_event_ts timestamp, "
+                "watermark timestamp, ingest_ts timestamp, state_date date")
+ALERT_CQL_COLUMNS = ["org_id", "alert_date", "event_ts", "alert_id", "service", "resource_id", "cost_usd",
+                     "baseline_median_usd", "robust_z", "reason", "context", "stream_run", "loaded_at"]
+MAX_ALERT_LOG_LINES = 10
+
+
+@dataclass(frozen=True)
+class SpeedPaths:
+    bronze: str
+    windows: str
+    late: str
+    alerts: str
+    state: str
+    baselines: str
+    orgs_history: str
+    resources_history: str
+    checkpoint: str
+
+
+@dataclass
+class SpeedReport:
+    batches: int = 0
+    rows: int = 0
+    late_rows: int = 0
+    window_rows: int = 0
+    alerts: int = 0
+    speed_rows: dict[str, int] = field(default_factory=dict)
+    dates: set[date] = field(default_factory=set)
+    watermark: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def conform(batch: DataFrame) -> DataFrame:
+    """The columns the speed layer works on, with canonical service and metric names
+    (an unknown service is kept as ``unknown``: it still costs money)."""
+    return batch.select(
+        "event_id", "event_ts", "event_date", "org_id", "resource_id",
+        F.coalesce(canonical("service", "service"), F.lit("unknown")).alias("service"),
+        canonical("metric", "metric").alias("metric"), "value", "cost_usd_increment")
+
+
+class SpeedStream:
+    def __init__(self, spark: SparkSession, paths: SpeedPaths, stream_run: str, cassandra_session=None,
+                 cassandra_target: str = "", max_files_per_trigger: int = 1000, refs_loader=None, log=print):
+        self.spark = spark
+        self.paths = paths
+        self.stream_run = stream_run
+        self.session = cassandra_session
+        self.target = cassandra_target
+        self.max_files = max_files_per_trigger
+        self.refs_loader = refs_loader  # () -> quality refs for serving rows, or None when silver is missing
+        self.log = log
+        self.report = SpeedReport()
+        self.app_id = ""
+
+    def run(self) -> SpeedReport:
+        if not table_exists(self.spark, self.paths.bronze):
+            raise FileNotFoundError(f"speed layer: bronze table {self.paths.bronze} does not exist yet: "
+                                    "run the bronze usage stream first")
+        ensure_table(self.spark, self.paths.windows, WINDOW_SCHEMA, ["window_date"])
+        ensure_table(self.spark, self.paths.late, LATE_SCHEMA, ["late_date"])
+        ensure_table(self.spark, self.paths.alerts, speed_alerts.ALERT_SCHEMA, ["alert_date"])
+        ensure_table(self.spark, self.paths.state, STATE_SCHEMA, ["state_date"])
+        self.app_id = checkpoint_id(self.paths.checkpoint)
+        self._dims = self._load_dims()
+        self._baselines = (self.spark.read.format("delta").load(self.paths.baselines).cache()
+                           if table_exists(self.spark, self.paths.baselines) else None)
+        if self._baselines is None:
+            self._note("no cost baselines yet (gold/cost_baselines): alerts start once the batch layer has run")
+        source = (self.spark.readStream.format("delta").option("maxFilesPerTrigger", self.max_files)
+                  .load(self.paths.bronze))
+        query = (source.writeStream.foreachBatch(self._process_batch)
+                 .option("checkpointLocation", self.paths.checkpoint)
+                 .trigger(availableNow=True)
+                 .queryName(f"speed_usage_{self.stream_run}".replace("-", "_"))
+                 .start())
+        query.awaitTermination()
+        if query.exception() is not None:
+            raise RuntimeError(f"speed layer stream failed: {query.exception()}")
+        if self._baselines is not None:
+            self._baselines.unpersist()
+        return self.report
+
+    def _note(self, text: str) -> None:
+        self.report.notes.append(text)
+        self.log(f"speed layer: {text}")
+
+    def _load_dims(self) -> tuple[DataFrame | None, DataFrame | None]:
+        """Current org and resource versions from silver's SCD2 histories (None until silver ran)."""
+        out = []
+        for path in (self.paths.orgs_history, self.paths.resources_history):
+            out.append(self.spark.read.format("delta").load(path).filter("is_current")
+                       if table_exists(self.spark, path) else None)
+        if out[0] is None:
+            self._note("silver dimensions missing: events are not enriched until the batch layer has run")
+        return out[0], out[1]
+
+    def _prior_max_event_ts(self, batch_id: int) -> datetime | None:
+        """Newest event time of earlier batches of this checkpoint (a replayed batch ignores its own row)."""
+        state = self.spark.read.format("delta").load(self.paths.state)
+        return (state.filter((F.col("checkpoint_id") == self.app_id) & (F.col("batch_id") < batch_id))
+                .agg(F.max("max_event_ts")).first()[0])
+
+    def _process_batch(self, batch: DataFrame, batch_id: int) -> None:
+        events = conform(batch).cache()
+        try:
+            self._write_batch(events, batch_id)
+        finally:
+            events.unpersist()
+
+    def _write_batch(self, events: DataFrame, batch_id: int) -> None:
+        stats = events.agg(F.count(F.lit(1)).alias("rows"), F.max("event_ts").alias("max_ts"),
+                           F.collect_set("event_date").alias("dates")).first()
+        rows = int(stats["rows"])
+        if rows == 0:
+            return
+        prior = self._prior_max_event_ts(batch_id)
+        wm = watermark(prior)
+        wm_value = self.spark.range(1).select(wm.alias("w")).first()["w"]
+        tag = {"batch_id": F.lit(batch_id).cast("bigint"), "stream_run": F.lit(self.stream_run)}
+
+        late = late_counts(events, wm).withColumns({"watermark": wm, **tag}).withColumn("late_date", F.current_date())
+        late = late.cache()
+        late_rows = int(late.agg(F.sum("late_rows")).first()[0] or 0)
+        self._append_once(late, self.paths.late, batch_id)
+        late.unpersist()
+
+        partials = window_partials(events, wm).withColumns({**tag, "window_date": F.to_date("window_start")})
+        partials = partials.cache()
+        window_rows = partials.count()
+        self._append_once(partials, self.paths.windows, batch_id)
+        partials.unpersist()
+
+        alert_count = self._alerts(events, batch_id)
+
+        dates = sorted(stats["dates"] or [])
+        if self.session is not None:
+            refs = self.refs_loader() if self.refs_loader else None
+            for table, n in serve_dates(self.spark, self.session, self.paths.bronze, refs, dates, self.target,
+                                        log=self.log).items():
+                self.report.speed_rows[table] = self.report.speed_rows.get(table, 0) + n
+
+        newest = max(d for d in (prior, stats["max_ts"]) if d is not None)
+        state = self.spark.createDataFrame(
+            [(self.app_id, batch_id, self.stream_run, rows, late_rows, window_rows, alert_count, stats["max_ts"],
+              newest, wm_value)], STATE_SCHEMA.rsplit(", ingest_ts", 1)[0],
+        ).withColumn("ingest_ts", F.current_timestamp()).withColumn("state_date", F.current_date())
+        self._append_once(state, self.paths.state, batch_id)
+
+        report = self.report
+        report.batches += 1
+        report.rows += rows
+        report.late_rows += late_rows
+        report.window_rows += window_rows
+        report.alerts += alert_count
+        report.dates.update(dates)
+        report.watermark = newest
+        self.log(f"speed micro-batch {batch_id}: {rows:,} events, {late_rows:,} late (watermark {wm_value}), "
+                 f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates")
+
+    def _alerts(self, events: DataFrame, batch_id: int) -> int:
+        if self._baselines is None:
+            return 0
+        enriched = speed_alerts.enrich(events, *self._dims)
+        fired = speed_alerts.alerts(speed_alerts.score(enriched, self._baselines), self.stream_run, batch_id).cache()
+        self._append_once(fired, self.paths.alerts, batch_id)
+        rows = fired.orderBy(F.desc("robust_z")).collect()
+        fired.unpersist()
+        for row in rows[:MAX_ALERT_LOG_LINES]:
+            self.log(f"ALERT {row['org_id']} {row['service']} {row['event_id']} at {row['event_ts']}: {row['reason']}")
+        if len(rows) > MAX_ALERT_LOG_LINES:
+            self.log(f"… and {len(rows) - MAX_ALERT_LOG_LINES} more alerts in {self.paths.alerts}")
+        if self.session is not None and rows:
+            load_window(self.session, "usage_alerts_by_org", ALERT_CQL_COLUMNS,
+                        (_alert_cql_row(r) for r in rows), None, [], self.target)
+        return len(rows)
+
+    def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:
+        (df.write.format("delta").mode("append")
+         .option("txnAppId", self.app_id).option("txnVersion", batch_id).save(path))
+
+
+def _alert_cql_row(row) -> tuple:
+    context = {k: str(row[k]) for k in (*speed_alerts.ORG_COLUMNS, "resource_state") if row[k] is not None}
+    return (row["org_id"], row["alert_date"], row["event_ts"], row["alert_id"], row["service"], row["resource_id"],
+            row["cost_usd"], row["baseline_median_usd"], row["robust_z"], row["reason"], context, row["stream_run"],
+            datetime.now())
