@@ -49,10 +49,54 @@ def _landing_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staging(args: argparse.Namespace, attr: str) -> Path:
+    from cloud_analytics.bronze.schemas import EVENTS_DIR
+
+    value = getattr(args, attr)
+    return Path(value) if value else load_settings().lake / "staging" / EVENTS_DIR
+
+
+def _landing_stage(args: argparse.Namespace) -> int:
+    from cloud_analytics.bronze.schemas import EVENTS_DIR
+    from cloud_analytics.landing.replay import stage_feed
+
+    source = load_settings().landing / EVENTS_DIR
+    staging = _staging(args, "to")
+    result = stage_feed(source, staging, shift_days=args.shift_days, files=args.files, order=args.order)
+    print(f"Staged {result.events:,} events ({result.passthrough_lines} unparseable lines kept as is) in "
+          f"{result.files} files in {staging}, event times {result.first_event} .. {result.last_event}")
+    print("Land them live with: cloud-analytics landing replay --rate 6")
+    return 0
+
+
+def _landing_replay(args: argparse.Namespace) -> int:
+    from cloud_analytics.bronze.schemas import EVENTS_DIR
+    from cloud_analytics.landing.replay import replay
+
+    landing = load_settings().landing / EVENTS_DIR
+    landed = replay(_staging(args, "from_dir"), landing, args.rate, limit=args.limit)
+    print(f"Landed {landed} files in {landing}")
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from cloud_analytics.pipeline import run_pipeline
 
     return run_pipeline(load_settings(), scale=args.scale, seed=args.seed)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import json
+
+    from cloud_analytics.audit import run_audit
+
+    report = run_audit(load_settings(), include_serving=not args.no_serving)
+    print(json.dumps(report.to_json(), indent=2) if args.format == "json" else report.render())
+    if report.first_failure is not None:
+        law = report.first_failure
+        print(f"error: audit failed: {law.name}: {law.detail}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _docs(args: argparse.Namespace) -> int:
@@ -109,7 +153,7 @@ def _query(args: argparse.Namespace) -> int:
     from cloud_analytics.serving import queries
 
     as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    needs_org = args.name in ("q1", "q2", "q5", "anomalies", "health")
+    needs_org = args.name in ("q1", "q2", "q5", "anomalies", "health", "alerts")
     if needs_org and not args.org:
         print(f"error: {args.name} needs --org ORG_ID", file=sys.stderr)
         return 2
@@ -128,6 +172,8 @@ def _query(args: argparse.Namespace) -> int:
             rows = queries.q5_genai(session, args.org, as_of, days=args.days or 30)
         elif args.name == "anomalies":
             rows = queries.cost_anomalies(session, args.org, as_of, days=args.days or 30)
+        elif args.name == "alerts":
+            rows = queries.usage_alerts(session, args.org, days=args.days or 7, limit=args.top)
         else:
             rows = queries.customer_health(session, args.org)
     _print_rows(rows, args.format)
@@ -170,23 +216,53 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("zip", help="Path of the zip (its files sit under datalake/landing/).")
     imp.add_argument("--out", help="Landing folder (default CLOUD_ANALYTICS_LANDING).")
     imp.set_defaults(func=_landing_import)
+    stage = lsub.add_parser(
+        "stage", help="Stage a future live feed from the landed event files (for replay).",
+        description="Copy every landed event, moved forward --shift-days days with a new event id, into "
+        "staging files (default <lake>/staging/usage_events_stream), sliced by event time so files arrive "
+        "in time order like a live producer's (--order original keeps the landed files' mix).")
+    stage.add_argument("--shift-days", type=int, default=60, help="days to move events forward (default 60)")
+    stage.add_argument("--files", type=int, default=120, help="number of staged files (default 120)")
+    stage.add_argument("--order", choices=["time", "original"], default="time", help="slicing (default time)")
+    stage.add_argument("--to", help="staging folder (default <lake>/staging/usage_events_stream)")
+    stage.set_defaults(func=_landing_stage)
+    rep = lsub.add_parser(
+        "replay", help="Move staged event files into landing at a fixed rate (a live feed).",
+        description="Land staged files one by one, atomically (temp name, then rename), FILES_PER_MIN per "
+        "minute, so the sensor, the speed layer and Cassandra can be watched updating (run `make dev`).")
+    rep.add_argument("--rate", type=float, default=6.0, help="files per minute (default 6)")
+    rep.add_argument("--from", dest="from_dir", help="staging folder (default <lake>/staging/usage_events_stream)")
+    rep.add_argument("--limit", type=int, help="stop after N files")
+    rep.set_defaults(func=_landing_replay)
     query = sub.add_parser(
         "query", help="Run a dashboard query against Cassandra.",
         description="q1: daily cost and requests by service for an org (default: the 30 days up to --as-of). "
         "q2: top-N services by cost over the last 14 days for an org. q3: critical tickets and SLA breach "
         "rate per day over the last 30 days (all orgs without --org). q4: monthly revenue in USD with credits "
         "and taxes applied (all orgs without --org). q5: GenAI tokens and estimated cost per day for an org. "
-        "anomalies: an org's flagged daily costs. health: an org's latest health score. --as-of defaults to "
-        "the newest date in the data.")
-    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health"])
+        "anomalies: an org's flagged daily costs. health: an org's latest health score. alerts: the speed "
+        "layer's cost alerts for an org (newest first, --top of them, default 5). --as-of defaults to the newest "
+        "date in the data. q1, q2 and q5 rows carry `source`: batch, or speed for dates the batch layer has not "
+        "covered yet.")
+    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health", "alerts"])
     query.add_argument("--org", help="org id, e.g. org_xaji0y6d")
     query.add_argument("--as-of", help="YYYY-MM-DD; default: the newest date served")
     query.add_argument("--start", help="q1: first day (YYYY-MM-DD)")
     query.add_argument("--end", help="q1: last day (YYYY-MM-DD)")
     query.add_argument("--days", type=int, help="window length in days (q1/q3/q5/anomalies 30, q2 14)")
-    query.add_argument("--top", type=int, default=5, help="q2: how many services (default 5)")
+    query.add_argument("--top", type=int, default=5, help="q2: how many services; alerts: how many (default 5)")
     query.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     query.set_defaults(func=_query)
+
+    audit = sub.add_parser(
+        "audit", help="Check that every record is accounted for, landing to Cassandra.",
+        description="Count every source (7 CSVs, usage events) at landing, bronze, rejects, duplicates removed, "
+        "quarantine (by rule), silver, gold and Cassandra, and check the conservation laws: landing = bronze + "
+        "rejects + duplicates; bronze = silver + quarantine; gold = silver; Cassandra (batch rows) = gold. "
+        "Exit 0 when all hold, 2 naming the first that fails (or when Cassandra is unreachable).")
+    audit.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    audit.add_argument("--no-serving", action="store_true", help="skip Cassandra (lake laws only)")
+    audit.set_defaults(func=_audit)
 
     docs = sub.add_parser("docs", help="Regenerate the docs built from the code (data-quality rules).")
     docs.add_argument("--check", action="store_true", help="Write nothing; exit 1 if a generated doc is stale.")

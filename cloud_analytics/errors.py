@@ -1,5 +1,6 @@
 """The platform's expected failures: the CLI prints them as one line, without a traceback."""
 
+from cloud_analytics.landing.replay import ReplayError
 from cloud_analytics.landing.zip_import import LandingImportError
 from cloud_analytics.resources.cassandra import CassandraUnavailableError
 from cloud_analytics.resources.spark import SparkSetupError
@@ -17,6 +18,7 @@ KNOWN_ERRORS = (
     CassandraUnavailableError,
     LandingImportError,
     NoServingData,
+    ReplayError,
     ServingLoadError,
     PipelineError,
     SparkSetupError,

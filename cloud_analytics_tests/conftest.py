@@ -96,8 +96,9 @@ def dagster_instance():
 
 
 @pytest.fixture(scope="session")
-def bronze_run(settings, spark, generated_landing, dagster_instance):
-    """Bronze materialized once with Dagster on the generated data: the runner's steps."""
+def bronze_run(settings, spark, generated_landing, dagster_instance, cassandra_node):
+    """Bronze materialized once with Dagster on the generated data: the runner's steps (the
+    stream step runs the speed layer too, which writes to Cassandra)."""
     from cloud_analytics.runner import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("bronze",))

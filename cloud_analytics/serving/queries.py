@@ -144,3 +144,14 @@ def cost_anomalies(session, org: str, as_of: date | None = None, days: int = 30)
 
 def customer_health(session, org: str) -> list[dict]:
     return [_clean(r) for r in _run(session, "health", (org,))]
+
+
+def usage_alerts(session, org: str, as_of: date | None = None, days: int = 7, limit: int = 5) -> list[dict]:
+    """The speed layer's newest cost alerts for ``org`` over the ``days`` days up to as_of
+    (default: the newest alert's date)."""
+    rows = [_clean(r) for r in _run(session, "alerts", (org, limit))]
+    if not rows:
+        return []
+    end = as_of or max(r["alert_date"] for r in rows)
+    start = end - timedelta(days=days - 1)
+    return [r for r in rows if start <= r["alert_date"] <= end]
