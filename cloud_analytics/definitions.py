@@ -8,6 +8,7 @@ from dagster import Definitions, in_process_executor
 from cloud_analytics.bronze.assets import assets as bronze_assets
 from cloud_analytics.config import Settings, load_settings
 from cloud_analytics.jobs import jobs
+from cloud_analytics.maintenance import weekly_maintenance_job, weekly_maintenance_schedule
 from cloud_analytics.gold.assets import assets as gold_assets
 from cloud_analytics.schedules import schedules
 from cloud_analytics.sensors import sensors
@@ -31,8 +32,8 @@ def build_resources(settings: Settings | None = None) -> dict:
 
 defs = Definitions(
     assets=[*bronze_assets, *silver_assets, *gold_assets, *speed_assets, *serving_assets],
-    jobs=jobs,
-    schedules=schedules,
+    jobs=[*jobs, weekly_maintenance_job],
+    schedules=[*schedules, weekly_maintenance_schedule],
     sensors=sensors,
     resources=build_resources(),
     # One process per run: the SparkSession (and its JVM jars) starts once and is shared
