@@ -64,10 +64,10 @@ def _described_columns(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 def _split_ddl(ddl: str) -> list[str]:
-    """Split "a int, b map<string,string>" at top-level commas only."""
+    """Split "a int, b map<string,string>, c decimal(18,6)" at top-level commas only."""
     parts, depth, current = [], 0, ""
     for char in ddl:
-        depth += {"<": 1, ">": -1}.get(char, 0)
+        depth += {"<": 1, ">": -1, "(": 1, ")": -1}.get(char, 0)
         if char == "," and depth == 0:
             parts.append(current)
             current = ""
@@ -177,7 +177,35 @@ def render_data_dictionary() -> str:
               *_columns_table(events)]
     lines += _silver_sections()
     lines += _gold_sections()
+    lines += _speed_sections()
     return "\n".join(lines) + "\n"
+
+
+def _speed_sections() -> list[str]:
+    """The speed layer's tables and the baselines it scores against, from their declared DDL."""
+    from cloud_analytics.speed.alerts import ALERT_SCHEMA
+    from cloud_analytics.speed.baseline import BASELINE_SCHEMA
+    from cloud_analytics.speed.stream import LATE_SCHEMA, STATE_SCHEMA
+    from cloud_analytics.speed.windows import WINDOW_SCHEMA
+
+    tables = [
+        ("gold/cost_baselines", BASELINE_SCHEMA, "One row per (org_id, service), plus one per service with "
+         "org_id `*` (all orgs); rebuilt whole from silver usage events. See `speed/baseline.py`."),
+        ("speed/usage_windows", WINDOW_SCHEMA, "Partial sliding-window aggregates: one row per (window_start, "
+         "org_id, service, batch_id); sum over batch_id for a window's totals. Partitioned by `window_date`. "
+         "See `speed/windows.py`."),
+        ("speed/late_rows", LATE_SCHEMA, "Rows older than the watermark, per (org_id, service, batch_id). "
+         "Partitioned by `late_date` (the day they were counted)."),
+        ("speed/usage_alerts", ALERT_SCHEMA, "One row per alert (`alert_id` = `cost:<event_id>`). "
+         "Partitioned by `alert_date` (the event's date). See `speed/alerts.py`."),
+        ("speed/_stream_state", STATE_SCHEMA, "One row per micro-batch of a speed checkpoint: its counts and "
+         "the watermark. Partitioned by `state_date`."),
+    ]
+    lines = ["\n## Speed layer\n"]
+    for name, ddl, text in tables:
+        lines += [f"\n### {name}\n", text + "\n",
+                  *_columns_table([tuple(c.strip().split(" ", 1)) for c in _split_ddl(ddl)])]
+    return lines
 
 
 def empty_frame_schemas(spark) -> dict[tuple[str, str], list[tuple[str, str]]]:

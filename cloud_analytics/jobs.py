@@ -69,12 +69,14 @@ events_daily_job = define_asset_job(
                                     *SERVING_360_KEYS, COST_BASELINES),
     description="Rebuild the usage-derived daily partitions (silver and, later, gold and serving).",
 )
+REFRESH_KEYS = [*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *SERVING_EVENTS_KEYS]
 usage_refresh_job = define_asset_job(
     "usage_refresh_job",
-    selection=AssetSelection.assets(*SILVER_EVENTS_KEYS, *GOLD_EVENTS_KEYS, *SERVING_EVENTS_KEYS),
+    selection=AssetSelection.assets(*REFRESH_KEYS),
     description="Rebuild the usage-derived daily partitions a stream run touched (launched by a sensor).",
 )
 jobs = [daily_snapshot_job, monthly_billing_job, usage_stream_job, events_daily_job, usage_refresh_job]
+ALL_ASSETS = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets, *speed_assets, *serving_assets]
 
 
 def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = None) -> list[dict]:
@@ -86,7 +88,7 @@ def pipeline_steps(instance: DagsterInstance, layers: tuple[str, ...] | None = N
     months = billing_monthly.get_partition_keys()
     stream_key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [stream_key])
-    every = [*csv_assets, usage_events_stream, *silver_assets, *gold_assets, *speed_assets, *serving_assets]
+    every = ALL_ASSETS
     steps = {"bronze": [
         dict(name=f"bronze snapshots {today}", assets=every, selection=SNAPSHOT_KEYS, partition_key=today),
         dict(name=f"bronze billing {months[0]}..{months[-1]}", assets=every, selection=BILLING_KEYS,

@@ -1,0 +1,151 @@
+"""Lambda in motion, end to end on a small isolated lake and the real Cassandra node.
+
+Wave 0 builds the batch layer (CSVs + two event files, every layer). Wave 1 lands the first
+files of a staged future feed: the stream run (bronze + speed layer) serves provisional
+speed rows for dates after the batch watermark at once, and never touches batch-covered
+dates; the batch refresh then replaces them with equal values. Wave 2 repeats past the new
+watermark. Totals are compared against counts made here from the landed JSON lines.
+"""
+
+import json
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from cloud_analytics.bronze.schemas import EVENTS_DIR
+from cloud_analytics.config import load_settings
+from cloud_analytics.definitions import build_resources
+from cloud_analytics.jobs import ALL_ASSETS, REFRESH_KEYS, STREAM_KEYS
+from cloud_analytics.landing.generator import generate
+from cloud_analytics.landing.replay import land_file, stage_feed, staged_files
+from cloud_analytics.partitions import stream_runs
+from cloud_analytics.runner import materialize_all, run_step, stream_run_key
+from cloud_analytics.serving import queries
+from cloud_analytics.speed.serving import batch_covered_until, write_speed_rows
+
+KEYSPACE = "cloud_analytics_lambda"
+QUIET = dict(log=lambda _m: None)
+
+
+@pytest.fixture(scope="module")
+def lam(tmp_path_factory, cassandra_node, spark):
+    """An isolated lake + keyspace (the session lake's figures stay untouched)."""
+    root = tmp_path_factory.mktemp("lambda")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CLOUD_ANALYTICS_LAKE", str(root / "datalake"))
+    mp.delenv("CLOUD_ANALYTICS_LANDING", raising=False)
+    mp.setenv("CLOUD_ANALYTICS_CASSANDRA_KEYSPACE", KEYSPACE)
+    settings = load_settings(dotenv=Path("/nonexistent"))
+    generate(settings.landing, scale=1, seed=42)
+    events = settings.landing / EVENTS_DIR
+    for extra in sorted(events.glob("*.jsonl"))[2:]:  # keep two files: 720 events over the 60 days
+        extra.unlink()
+    from dagster import DagsterInstance
+
+    with DagsterInstance.ephemeral() as instance:
+        yield settings, instance, build_resources(settings)
+    mp.undo()
+
+
+def _stream(settings, instance, resources):
+    key = stream_run_key()
+    instance.add_dynamic_partitions(stream_runs.name, [key])
+    return run_step("stream", ALL_ASSETS, STREAM_KEYS, resources, instance, partition_key=key, **QUIET)
+
+
+def _refresh(resources, instance, dates):
+    return run_step("refresh", ALL_ASSETS, REFRESH_KEYS, resources, instance,
+                    partition_range=(min(dates).isoformat(), max(dates).isoformat()), **QUIET)
+
+
+def _landed_counts(paths) -> dict[tuple, int]:
+    """Events per (org, date) in the landed JSON lines, counted here."""
+    counts = defaultdict(int)
+    for path in paths:
+        for line in Path(path).read_text().splitlines():
+            event = json.loads(line)
+            counts[(event["org_id"], date.fromisoformat(event["timestamp"][:10]))] += 1
+    return counts
+
+
+def _served(session, table="org_daily_usage"):
+    rows = session.execute(f"SELECT org_id, usage_date, service, daily_cost_usd, event_count, source FROM {table}")
+    return {(r.org_id, queries.as_date(r.usage_date), r.service): r for r in rows}
+
+
+def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam, spark):
+    settings, instance, resources = lam
+    materialize_all(settings, instance, **QUIET)  # wave 0: the batch layer over 2025-07-01..08-31
+    cassandra = resources["cassandra"]
+    with cassandra.session() as session:
+        assert batch_covered_until(session, "org_daily_usage") == date(2025, 8, 31)
+        before = _served(session)
+    assert {r.source for r in before.values()} == {"batch"}
+
+    staging = settings.lake / "staging"
+    stage_feed(settings.landing / EVENTS_DIR, staging, shift_days=60, files=6)  # 08-30 .. 10-30, by time
+    wave1 = [land_file(p, settings.landing / EVENTS_DIR) for p in staged_files(staging)[:2]]
+    _stream(settings, instance, resources)
+    landed = _landed_counts(wave1)
+    new_dates = sorted({d for _o, d in landed if d > date(2025, 8, 31)})
+    with cassandra.session() as session:
+        served = _served(session)
+        speed = {k: r for k, r in served.items() if r.source == "speed"}
+        # Speed rows exist for exactly the new dates, and batch rows were left alone.
+        assert {d for _o, d, _s in speed} == set(new_dates)
+        assert all(served[k].daily_cost_usd == r.daily_cost_usd and served[k].source == "batch"
+                   for k, r in before.items())
+        # The merged view: q1 shows both kinds, each row saying which it is.
+        org = next(o for o, _d, _s in speed if any(b[0] == o for b in before))
+        rows = queries.q1_daily_cost(session, org, start=date(2025, 7, 1), end=max(new_dates))
+        assert {r["source"] for r in rows} == {"batch", "speed"}
+        assert queries.newest_date(session, "org_daily_usage") == max(new_dates)
+
+    quarantined = spark.read.format("delta").load(settings.layer_path("quarantine", "usage_events")) \
+        .filter(F.col("partition_date").isin(new_dates)).count()
+    assert sum(r.event_count for r in speed.values()) == sum(
+        n for (_o, d), n in landed.items() if d in new_dates) - quarantined
+
+    # The batch refresh replaces every speed row with an equal batch row: one row per key.
+    touched = sorted({d for _o, d in landed})
+    _refresh(resources, instance, touched)
+    with cassandra.session() as session:
+        after = _served(session)
+        assert batch_covered_until(session, "org_daily_usage") == max(touched)
+    assert {after[k].source for k in speed} == {"batch"}
+    assert all((after[k].daily_cost_usd, after[k].event_count) == (r.daily_cost_usd, r.event_count)
+               for k, r in speed.items())
+    gold = spark.read.format("delta").load(settings.layer_path("gold", "org_daily_usage_by_service"))
+    assert len(after) == gold.count()
+    assert sum(r.daily_cost_usd for r in after.values()) == gold.agg(F.sum("daily_cost_usd")).first()[0]
+
+    # Wave 2: speed rows only after the new watermark.
+    wave2 = [land_file(p, settings.landing / EVENTS_DIR) for p in staged_files(staging)[:1]]
+    _stream(settings, instance, resources)
+    covered = max(touched)
+    with cassandra.session() as session:
+        served = _served(session)
+    speed2 = {k for k, r in served.items() if r.source == "speed"}
+    assert speed2 and all(d > covered for _o, d, _s in speed2)
+    assert {d for _o, d in _landed_counts(wave2) if d > covered} == {d for _o, d, _s in speed2}
+
+
+def test_a_late_speed_write_never_overwrites_a_batch_row(lam, spark):
+    from datetime import datetime
+    from decimal import Decimal
+
+    _settings, _instance, resources = lam
+    with resources["cassandra"].session() as session:
+        key, row = next((k, r) for k, r in _served(session).items() if r.source == "batch")
+        # A speed write for a batch-covered key, made now (after the batch load): it must lose.
+        late = spark.createDataFrame(
+            [(*key, Decimal("999999.00"), 1, 1, 1.0, {}, 0, 0, "speed", datetime.now())],
+            "org_id string, usage_date date, service string, daily_cost_usd decimal(18,2), requests bigint, "
+            "event_count bigint, cost_per_request double, metrics map<string,double>, anomaly_count int, "
+            "negative_cost_count int, source string, loaded_at timestamp")
+        write_speed_rows(session, "org_daily_usage", late, resources["cassandra"].target)
+        now = _served(session)[key]
+    assert (now.source, now.daily_cost_usd) == ("batch", row.daily_cost_usd)
