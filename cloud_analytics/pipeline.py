@@ -4,7 +4,8 @@
 2. serving: start the local Cassandra node unless one runs (or a remote target is set);
 3. materialize every layer with Dagster, in the persistent DAGSTER_HOME instance so the
    runs show up in ``dagster dev``;
-4. print a short summary.
+4. print a short summary and the dashboard queries for one org;
+5. audit the result (``audit.py``): the exit status is non-zero when a conservation law fails.
 """
 
 from __future__ import annotations
@@ -50,8 +51,21 @@ def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print) 
     results = materialize_all(settings, log=log)
     print_summary(results, log=log)
     show_queries(settings, log=log)
+    status = audit(settings, log=log)
     log(f"done in {time.monotonic() - started:.0f} s")
-    return 0
+    return status
+
+
+def audit(settings: Settings, log=print) -> int:
+    """The run ends with `cloud-analytics audit`: every conservation law, landing to Cassandra.
+    Returns the exit status: 0 when every law holds, 2 otherwise."""
+    from cloud_analytics.audit import run_audit
+
+    report = run_audit(settings)
+    log("")
+    log("$ cloud-analytics audit")
+    log(report.render())
+    return 0 if report.ok else 2
 
 
 def example_org(settings: Settings) -> str | None:
