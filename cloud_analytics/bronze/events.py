@@ -45,7 +45,11 @@ def reject_reason() -> Column:
     """Why a non-blank line cannot be a bronze row (null when it can)."""
     ts = _typed("timestamp", "timestamp")
     return (
-        F.when(F.col("m").isNull(), F.lit("invalid_json: not a JSON object (corrupt or truncated line)"))
+        # Spark's text source passes bytes that are not UTF-8 through (they surface later as
+        # U+FFFD): reject the line, as the CSV path does.
+        F.when(~F.is_valid_utf8("line") | F.col("line").contains("\ufffd"),
+               F.lit("invalid_utf8: the line holds bytes that are not UTF-8"))
+        .when(F.col("m").isNull(), F.lit("invalid_json: not a JSON object (corrupt or truncated line)"))
         .when(F.coalesce(F.trim(_text("event_id")), F.lit("")) == "", F.lit("missing_event_id"))
         .when(F.coalesce(F.trim(_text("timestamp")), F.lit("")) == "", F.lit("missing_timestamp"))
         .when(ts.isNull(), F.lit("invalid_timestamp: not an ISO-8601 instant"))

@@ -41,6 +41,8 @@ LEDGER_BATCH_SCHEMA = (
     "rejects bigint, late_rows bigint, dates array<date>, schema_versions map<string,bigint>"
 )
 LEDGER_SCHEMA = LEDGER_BATCH_SCHEMA + ", ingest_ts timestamp, ledger_date date"
+USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata"
+REPLAY_HISTORY = 100  # commits searched for a replayed batch's MERGE (a replay follows its crash closely)
 
 
 @dataclass(frozen=True)
@@ -185,18 +187,28 @@ class EventStream:
         late_rows = unique.filter("is_late").count() if prior_max is not None else 0
 
         inserted = 0
-        if dates:
+        marker = f"stream:{self.app_id}:{batch_id}"
+        already = self._merged_before(spark, marker) if dates else None
+        if already is not None:
+            # A replay of a batch whose MERGE committed before a crash: its rows are stored; the
+            # ledger must still count them as inserted by this batch, not as duplicates.
+            inserted = already
+        elif dates:
             in_list = ", ".join(f"DATE'{d.isoformat()}'" for d in dates)
             target = DeltaTable.forPath(spark, self.paths.table)
-            result = (
-                target.alias("t")
-                .merge(
-                    unique.alias("s"),
-                    f"t.event_date IN ({in_list}) AND t.event_date = s.event_date AND t.event_id = s.event_id",
+            spark.conf.set(USER_METADATA, marker)  # tags the MERGE commit with this batch
+            try:
+                result = (
+                    target.alias("t")
+                    .merge(
+                        unique.alias("s"),
+                        f"t.event_date IN ({in_list}) AND t.event_date = s.event_date AND t.event_id = s.event_id",
+                    )
+                    .whenNotMatchedInsertAll()
+                    .execute()
                 )
-                .whenNotMatchedInsertAll()
-                .execute()
-            )
+            finally:
+                spark.conf.unset(USER_METADATA)
             inserted = int(result.first()["num_inserted_rows"])
         unique.unpersist()
 
@@ -227,6 +239,14 @@ class EventStream:
             f"{inserted} inserted, {good_rows - inserted} duplicates, {stats['rejects'] or 0} rejects, "
             f"{len(dates)} event dates"
         )
+
+    def _merged_before(self, spark: SparkSession, marker: str) -> int | None:
+        """Rows inserted by an earlier MERGE commit of this very batch (None: there was none)."""
+        from delta.tables import DeltaTable
+
+        history = DeltaTable.forPath(spark, self.paths.table).history(REPLAY_HISTORY)
+        row = history.filter(F.col("userMetadata") == marker).select("operationMetrics").first()
+        return None if row is None else int(row["operationMetrics"].get("numTargetRowsInserted", 0))
 
     def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:
         (df.write.format("delta").mode("append")

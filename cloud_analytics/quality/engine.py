@@ -19,6 +19,7 @@ from cloud_analytics.quality.model import FIX_AND_FLAG, QUARANTINE, Lookup, Rule
 from cloud_analytics.quality.rules import PARTITION_COLUMNS, lookups_for, rules_for
 
 RAW = "_dq_raw"
+EMAIL_LOCAL_PART = r"[A-Za-z0-9._%+\-]+@(?=[A-Za-z0-9.\-]+\.[A-Za-z]{2,})"
 FIRED = "_dq_fired"
 FIRST_QUARANTINE = "_dq_quarantine"
 
@@ -93,7 +94,9 @@ def evaluate(df: DataFrame, table: str, refs: Mapping[str, DataFrame] | None = N
         raise ValueError(f"evaluate({table}): partition column {partition!r} missing from input")
     if "dq_flags" in columns:
         raise ValueError(f"evaluate({table}): input already has dq_flags (evaluated twice?)")
-    frame = df.withColumn(RAW, F.to_json(F.struct(*[F.col(c) for c in columns])))
+    # The raw record travels past bronze (into quarantine): mask the local part of any email.
+    frame = df.withColumn(RAW, F.regexp_replace(F.to_json(F.struct(*[F.col(c) for c in columns])),
+                                                EMAIL_LOCAL_PART, "***@"))
     for lookup in lookups_for(table):
         frame = _join_lookup(frame, lookup, refs or {}, table)
     frame = frame.withColumns({_cond(i): F.coalesce(r.condition(), F.lit(False)) for i, r in enumerate(rules)})

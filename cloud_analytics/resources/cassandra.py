@@ -102,6 +102,9 @@ class CassandraResource(ConfigurableResource):
 
     def replication_cql(self) -> str:
         if self.replication_class == "NetworkTopologyStrategy":
+            # Cannot be a bound parameter either: a datacenter name is letters, digits, - and _.
+            if not self.datacenter.replace("_", "").replace("-", "").isalnum():
+                raise ValueError(f"invalid datacenter name {self.datacenter!r}")
             return f"{{'class': 'NetworkTopologyStrategy', '{self.datacenter}': {int(self.replication_factor)}}}"
         return f"{{'class': 'SimpleStrategy', 'replication_factor': {int(self.replication_factor)}}}"
 

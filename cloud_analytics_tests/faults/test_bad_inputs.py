@@ -138,10 +138,6 @@ def test_the_rest_flows_and_a_redelivered_file_adds_nothing(bad_run, fault_lake,
     assert_audit_passes(s, spark, FAULT_LAKE_LAWS)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG bronze/events.py parse_lines/reject_reason: bytes that are not UTF-8 in an event line are "
-    "decoded to U+FFFD and stored silently (here a corrupted event_id in bronze and silver); the "
-    "CSV path rejects such lines as invalid_utf8"))
 def test_non_utf8_bytes_in_an_event_line_are_rejected_or_quarantined(bad_run, fault_lake, spark):
     s = fault_lake.settings
     stored = read(spark, s, "bronze", "usage_events").filter(F.col("event_id").contains("\ufffd")).count()

@@ -112,9 +112,6 @@ def test_no_email_in_silver_gold_or_cassandra(users_run, spark):
     assert leaks == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG quality/engine.py Evaluation.quarantined: raw_record is to_json of the whole bronze row, "
-    "so a quarantined users row keeps its email in clear in <lake>/quarantine/users (past bronze)"))
 def test_no_email_in_quarantine(users_run, spark):
     s = users_run.settings
     quarantined = read(spark, s, "quarantine", "users").filter(
@@ -243,10 +240,6 @@ def test_cql_files_bind_every_value():
     assert problems == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG resources/cassandra.py CassandraResource.replication_cql: the datacenter name "
-    "(CLOUD_ANALYTICS_CASSANDRA_DATACENTER) is formatted into CREATE KEYSPACE unvalidated, "
-    "unlike the keyspace name; a quote in it rewrites the statement"))
 def test_replication_options_cannot_inject_cql():
     hostile = CassandraResource(replication_class="NetworkTopologyStrategy",
                                 datacenter="dc1': 1}; DROP KEYSPACE cloud_analytics; --")

@@ -201,11 +201,6 @@ def test_stream_killed_mid_micro_batch_then_rerun_stores_each_event_once(crash, 
     assert spark.read.format("delta").load(paths.table).count() == len(expected.ids)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG bronze/stream.py _write_batch: a batch killed after its MERGE committed but before its "
-    "ledger row is replayed with inserted=0 and its own rows counted as duplicates_existing, so "
-    "the ledger no longer reconciles (audit law 1 and the stream's blocking row_reconciliation "
-    "check fail by the killed batch's row count)"))
 def test_after_the_crash_the_ledger_and_the_audit_reconcile(crash, spark):
     expected = crash.expected
     ledger = spark.read.format("delta").load(crash.paths.ledger).collect()
