@@ -203,13 +203,17 @@ def sample_check(session, spec: ServingTable, rows: list[dict]) -> tuple[int, li
     return len(rows), problems
 
 
+def batch_covered_until(session, table: str) -> date | None:
+    """The serving watermark: the last date the batch layer has loaded into ``table``."""
+    row = session.execute(session.prepare("SELECT batch_covered_until FROM serving_state WHERE table_name = ?"),
+                          (table,)).one()
+    return as_date(row.batch_covered_until) if row and row.batch_covered_until is not None else None
+
+
 def update_state(session, table: str, newest: date | None, covered_until: date) -> None:
     """Record the newest batch date and the serving watermark; a backfill of older days never
     moves the watermark back (the speed layer would then rewrite dates the batch owns)."""
-    row = session.execute(session.prepare("SELECT batch_covered_until FROM serving_state WHERE table_name = ?"),
-                          (table,)).one()
-    if row is not None and row.batch_covered_until is not None:
-        covered_until = max(covered_until, as_date(row.batch_covered_until))
+    covered_until = max(d for d in (covered_until, batch_covered_until(session, table)) if d is not None)
     session.execute(session.prepare(
         "UPDATE serving_state SET max_date = ?, batch_covered_until = ?, loaded_at = toTimestamp(now()) "
         "WHERE table_name = ?"), (newest, covered_until, table))

@@ -32,7 +32,7 @@ from cloud_analytics.gold.usage import org_daily_usage_by_service
 from cloud_analytics.quality.engine import evaluate
 from cloud_analytics.serving.loader import LoadResult, load_window, write_timestamp
 from cloud_analytics.serving.queries import as_date
-from cloud_analytics.serving.assets import TABLES_BY_NAME
+from cloud_analytics.serving.assets import TABLES_BY_NAME, batch_covered_until
 from cloud_analytics.silver.usage_events import conform_events
 
 SPEED_TIMESTAMP_OFFSET_US = 2**50  # ≈ 35.7 years in microseconds
@@ -41,12 +41,6 @@ SPEED_TABLES = {"org_daily_usage": org_daily_usage_by_service, "genai_by_org_day
 
 def speed_timestamp() -> int:
     return write_timestamp() - SPEED_TIMESTAMP_OFFSET_US
-
-
-def batch_covered_until(session, table: str) -> date | None:
-    row = session.execute(session.prepare("SELECT batch_covered_until FROM serving_state WHERE table_name = ?"),
-                          (table,)).one()
-    return as_date(row.batch_covered_until) if row and row.batch_covered_until is not None else None
 
 
 def dates_to_serve(dates: list[date], covered_until: date | None) -> list[date]:
