@@ -28,6 +28,8 @@ def test_all_bronze_checks_pass_and_metadata_is_recorded(bronze_run):
     mats = _mats(bronze_run)
     assert set(mats) >= {f"bronze/{s.name}" for s in CSV_SOURCES} | {"bronze/usage_events"}
     for asset, meta in mats.items():
+        if not asset.startswith("bronze/"):
+            continue  # the stream step also runs the speed layer (tested in speed/)
         assert isinstance(meta["dagster/row_count"], int), asset
         assert meta["delta_version"] >= 0 and meta["dagster/column_schema"].columns, asset
     events = mats["bronze/usage_events"]

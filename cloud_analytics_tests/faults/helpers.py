@@ -81,6 +81,8 @@ def line_verdict(line: str) -> str | None:
     event_id and an ISO-8601 timestamp."""
     if not line.strip():
         return "blank"
+    if "\ufffd" in line:  # bytes that were not UTF-8 (split_lines replaced them)
+        return "invalid_utf8"
     try:
         obj = json.loads(line)
     except ValueError:
