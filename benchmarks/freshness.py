@@ -30,7 +30,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from cloud_analytics.bronze.schemas import EVENTS_DIR
+from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.config import load_settings
 from cloud_analytics.landing.replay import STAGE_PREFIX, land_file, stage_feed, staged_files
 from cloud_analytics.resources.cassandra import CassandraResource
@@ -90,25 +90,25 @@ def main() -> None:
     if args.mode == "inprocess":
         from dagster import DagsterInstance
 
-        from cloud_analytics.definitions import build_resources
-        from cloud_analytics.jobs import ALL_ASSETS, REFRESH_KEYS, STREAM_KEYS
+        from cloud_analytics.definitions import build_definitions
+        from cloud_analytics.orchestration.jobs import REFRESH_JOB, STREAM_JOB
+        from cloud_analytics.orchestration.ranges import Plan
+        from cloud_analytics.orchestration.runner import get_instance, run_job, stream_run_key
         from cloud_analytics.partitions import stream_runs
-        from cloud_analytics.runner import get_instance, run_step, stream_run_key
 
         instance: DagsterInstance = get_instance()
-        dagster_resources = build_resources(settings)
+        defs = build_definitions(settings)
 
         def run_stream() -> None:
             """A stream run, then the refresh of the dates it touched: what the two sensors launch."""
             with stream_lock:  # one stream run at a time, as the instance's run queue enforces
                 key = stream_run_key()
                 instance.add_dynamic_partitions(stream_runs.name, [key])
-                step = run_step(f"stream {key}", ALL_ASSETS, STREAM_KEYS, dagster_resources, instance,
-                                partition_key=key, log=lambda _m: None)
+                step = run_job(defs, Plan(STREAM_JOB, partition_key=key), instance, log=lambda _m: None)
                 dates = step.materializations.get("bronze/usage_events", {}).get("dates_touched") or []
                 if dates:
-                    run_step("refresh", ALL_ASSETS, REFRESH_KEYS, dagster_resources, instance,
-                             partition_range=(min(dates), max(dates)), log=lambda _m: None)
+                    run_job(defs, Plan(REFRESH_JOB, partition_range=(min(dates), max(dates))), instance,
+                            log=lambda _m: None)
 
     with resource.session() as session:
         started = time.monotonic()

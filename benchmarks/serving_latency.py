@@ -20,7 +20,7 @@ from cloud_analytics.config import load_settings
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.spark import get_spark
 from cloud_analytics.serving import queries
-from cloud_analytics.serving.assets import TABLES_BY_NAME
+from cloud_analytics.serving.specs import SERVING_BY_NAME as TABLES_BY_NAME
 from cloud_analytics.serving.loader import load_window
 
 
@@ -41,9 +41,9 @@ def main() -> None:
     spec = TABLES_BY_NAME["org_daily_usage"]
     resource = CassandraResource.from_settings(settings)
     with resource.session() as session:
-        rows = [tuple(r) for r in spec.select(gold).select(*spec.columns).collect()]
+        rows = [tuple(r) for r in spec.build(gold).select(*spec.column_names).collect()]
         delete = f"DELETE FROM {spec.name} USING TIMESTAMP ? WHERE org_id = ? AND usage_date >= ? AND usage_date <= ?"
-        result = load_window(session, spec.name, spec.columns, rows, delete, [(o, start, end) for o in orgs],
+        result = load_window(session, spec.name, spec.column_names, rows, delete, [(o, start, end) for o in orgs],
                              resource.target)
         print(f"load org_daily_usage: {result.rows:,} rows + {result.deleted_ranges} range deletes in "
               f"{result.seconds:.2f} s = {result.rows_per_second:,.0f} rows/s")

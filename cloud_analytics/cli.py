@@ -50,14 +50,14 @@ def _landing_import(args: argparse.Namespace) -> int:
 
 
 def _staging(args: argparse.Namespace, attr: str) -> Path:
-    from cloud_analytics.bronze.schemas import EVENTS_DIR
+    from cloud_analytics.bronze.specs import EVENTS_DIR
 
     value = getattr(args, attr)
     return Path(value) if value else load_settings().lake / "staging" / EVENTS_DIR
 
 
 def _landing_stage(args: argparse.Namespace) -> int:
-    from cloud_analytics.bronze.schemas import EVENTS_DIR
+    from cloud_analytics.bronze.specs import EVENTS_DIR
     from cloud_analytics.landing.replay import stage_feed
 
     source = load_settings().landing / EVENTS_DIR
@@ -70,7 +70,7 @@ def _landing_stage(args: argparse.Namespace) -> int:
 
 
 def _landing_replay(args: argparse.Namespace) -> int:
-    from cloud_analytics.bronze.schemas import EVENTS_DIR
+    from cloud_analytics.bronze.specs import EVENTS_DIR
     from cloud_analytics.landing.replay import replay
 
     landing = load_settings().landing / EVENTS_DIR
@@ -82,7 +82,7 @@ def _landing_replay(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from cloud_analytics.pipeline import run_pipeline
 
-    return run_pipeline(load_settings(), scale=args.scale, seed=args.seed)
+    return run_pipeline(load_settings(), scale=args.scale, seed=args.seed, query=lambda q: main(["query", *q]))
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -270,18 +270,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def known_errors() -> tuple[type[BaseException], ...]:
+    """The platform's expected failures: their messages are written for the user (they name the
+    file, rule, host or step), so the CLI prints them as they are, without a traceback."""
+    from cloud_analytics.landing.replay import ReplayError
+    from cloud_analytics.landing.zip_import import LandingImportError
+    from cloud_analytics.lib.errors import PipelineError
+    from cloud_analytics.resources.cassandra import CassandraUnavailableError
+    from cloud_analytics.resources.spark import SparkSetupError
+    from cloud_analytics.serving.loader import ServingLoadError
+    from cloud_analytics.serving.local_node import CassandraNodeError
+    from cloud_analytics.serving.queries import NoServingData
+
+    return (CassandraNodeError, CassandraUnavailableError, LandingImportError, NoServingData, ReplayError,
+            ServingLoadError, PipelineError, SparkSetupError, ValueError, FileNotFoundError)
+
+
 def main(argv: list[str] | None = None) -> int:
-    from cloud_analytics.errors import KNOWN_ERRORS
+    from cloud_analytics.lib.errors import root_cause
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except KNOWN_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # one line on stderr; the cause chain of anything unexpected
+        if isinstance(exc, known_errors()):
+            print(f"error: {exc}", file=sys.stderr)
+        else:
+            print(f"error: {root_cause(exc)}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Settings read from environment variables (prefix ``CLOUD_ANALYTICS_``) with safe defaults.
 
 A ``.env`` file in the working directory is read first when present; variables already
-set in the environment win over it. Every command (CLI, Dagster, tests) goes through
-``load_settings()``, so two lakes with two keyspaces can live side by side on one
-machine by changing only the environment. ``.env.example`` documents each variable.
+set in the environment win over it. Settings are read here once, at the
+edges (the CLI, ``definitions.py``, tests), and passed down: no module inside a layer reads the
+environment, so two lakes with two keyspaces can live side by side in one process. ``.env.example`` documents each variable.
 """
 
 from __future__ import annotations
@@ -59,6 +59,9 @@ def _parse_pairs(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting of the platform. Paths are absolute once loaded."""
@@ -90,6 +93,11 @@ class Settings:
     # Key of the HMAC that pseudonymizes emails past bronze (see silver/pii.py).
     pii_pepper: str = field(default="", repr=False)
     max_quarantine_rate: float = 0.05
+    # Seconds between evaluations of the file and touched-dates sensors.
+    sensor_interval_s: int = 30
+    # Variables (without prefix) of secrets that came from the process environment: the
+    # resource builder passes those as ``EnvVar`` so Dagster never displays their value.
+    secrets_in_environment: frozenset[str] = frozenset()
 
     @property
     def checkpoints(self) -> Path:
@@ -103,7 +111,8 @@ class Settings:
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
     """Build Settings from ``environ`` (default: os.environ) over an optional ``.env``."""
     env = dict(read_dotenv(dotenv if dotenv is not None else Path.cwd() / ".env"))
-    env.update(os.environ if environ is None else environ)
+    process = os.environ if environ is None else environ
+    env.update(process)
 
     lake = Path(_env(env, "LAKE", "./datalake")).expanduser().resolve()
     landing = Path(_env(env, "LANDING", str(lake / "landing"))).expanduser().resolve()
@@ -133,6 +142,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         cassandra_start_timeout_s=_env_int(env, "CASSANDRA_START_TIMEOUT", 180),
         pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
         max_quarantine_rate=float(_env(env, "MAX_QUARANTINE_RATE", "0.05")),
+        sensor_interval_s=_env_int(env, "SENSOR_INTERVAL", 30),
+        secrets_in_environment=frozenset(
+            name for name in SECRETS if process.get(PREFIX + name, "").strip()),
     )
 
 

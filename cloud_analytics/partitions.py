@@ -9,6 +9,8 @@
   ``bronze/stream.py`` for why).
 """
 
+from __future__ import annotations
+
 from dagster import DailyPartitionsDefinition, DynamicPartitionsDefinition, MonthlyPartitionsDefinition
 
 SNAPSHOT_START = "2025-05-01"
@@ -19,3 +21,12 @@ snapshot_daily = DailyPartitionsDefinition(start_date=SNAPSHOT_START, timezone="
 events_daily = DailyPartitionsDefinition(start_date=EVENTS_START, timezone="UTC", end_offset=1)
 billing_monthly = MonthlyPartitionsDefinition(start_date=BILLING_START, timezone="UTC", end_offset=1)
 stream_runs = DynamicPartitionsDefinition(name="usage_event_stream_runs")
+
+# Specs name their partitions (they stay Dagster-free); assets resolve the name here.
+BY_NAME = {"snapshot_daily": snapshot_daily, "events_daily": events_daily, "billing_monthly": billing_monthly,
+           "stream_runs": stream_runs}
+
+
+def partitions_def(name: str | None):
+    """The partitions definition a spec names (None: unpartitioned)."""
+    return None if name is None else BY_NAME[name]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from cloud_analytics.config import Settings
 
@@ -42,15 +43,27 @@ def ensure_cassandra(settings: Settings, log=print) -> None:
     LocalNode.from_settings(settings).start(timeout_s=settings.cassandra_start_timeout_s, log=log)
 
 
-def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print) -> int:
+def materialize_all(settings: Settings, instance=None, log=print, layers: tuple[str, ...] | None = None) -> list:
+    """Every named job over the range it needs now, layer by layer (``orchestration.runner``),
+    with definitions built from ``settings``; runs go to ``instance`` (default DAGSTER_HOME)."""
+    from cloud_analytics.definitions import build_definitions
+    from cloud_analytics.orchestration.runner import get_instance, run_jobs
+
+    return run_jobs(build_definitions(settings), instance or get_instance(), log=log, layers=layers)
+
+
+def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print,
+                 query: Callable[[list[str]], int] | None = None) -> int:
+    """``query`` prints one dashboard query (the CLI passes its own ``query`` command)."""
     started = time.monotonic()
     ensure_landing(settings, scale, seed, log)
     ensure_cassandra(settings, log)
-    from cloud_analytics.runner import materialize_all, print_summary
+    from cloud_analytics.orchestration.runner import print_summary
 
     results = materialize_all(settings, log=log)
     print_summary(results, log=log)
-    show_queries(settings, log=log)
+    if query is not None:
+        show_queries(settings, query, log=log)
     status = audit(settings, log=log)
     log(f"done in {time.monotonic() - started:.0f} s")
     return status
@@ -80,10 +93,8 @@ def example_org(settings: Settings) -> str | None:
     return row["org_id"] if row else None
 
 
-def show_queries(settings: Settings, log=print) -> None:
+def show_queries(settings: Settings, query: Callable[[list[str]], int], log=print) -> None:
     """The five dashboard queries for one org, as `cloud-analytics query` prints them."""
-    from cloud_analytics.cli import main as cli
-
     org = example_org(settings)
     if org is None:
         log("queries: no GenAI usage in gold, skipping the examples")
@@ -91,4 +102,4 @@ def show_queries(settings: Settings, log=print) -> None:
     for args in (["q1", "--org", org, "--days", "3"], ["q2", "--org", org], ["q3", "--org", org],
                  ["q4", "--org", org], ["q5", "--org", org, "--days", "7"]):
         log(f"\n$ cloud-analytics query {' '.join(args)}")
-        cli(["query", *args])
+        query(args)

@@ -99,7 +99,7 @@ def dagster_instance():
 def bronze_run(settings, spark, generated_landing, dagster_instance, cassandra_node):
     """Bronze materialized once with Dagster on the generated data: the runner's steps (the
     stream step runs the speed layer too, which writes to Cassandra)."""
-    from cloud_analytics.runner import materialize_all
+    from cloud_analytics.pipeline import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("bronze",))
 
@@ -107,7 +107,7 @@ def bronze_run(settings, spark, generated_landing, dagster_instance, cassandra_n
 @pytest.fixture(scope="session")
 def silver_run(bronze_run, settings, dagster_instance):
     """Silver materialized once with Dagster, after bronze."""
-    from cloud_analytics.runner import materialize_all
+    from cloud_analytics.pipeline import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("silver",))
 
@@ -115,7 +115,7 @@ def silver_run(bronze_run, settings, dagster_instance):
 @pytest.fixture(scope="session")
 def gold_run(silver_run, settings, dagster_instance):
     """Gold materialized once with Dagster, after silver."""
-    from cloud_analytics.runner import materialize_all
+    from cloud_analytics.pipeline import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("gold",))
 
@@ -123,6 +123,6 @@ def gold_run(silver_run, settings, dagster_instance):
 @pytest.fixture(scope="session")
 def serving_run(gold_run, settings, dagster_instance, cassandra_node):
     """The serving tables loaded once into the test Cassandra node, after gold."""
-    from cloud_analytics.runner import materialize_all
+    from cloud_analytics.pipeline import materialize_all
 
     return materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",))

@@ -2,8 +2,8 @@
 severity ERROR fails; then the audit of the same lake holds.
 
 The session fixtures materialize the whole graph (bronze → silver → gold → serving) with the
-runner's steps into the ``dagster_instance`` fixture; every asset of ``defs`` is part of one of
-those steps, so every check must have at least one evaluation there. The check history is read
+named jobs into the ``dagster_instance`` fixture; every asset of ``defs`` is part of one of
+those jobs, so every check must have at least one evaluation there. The check history is read
 from the instance's event log (``get_asset_check_execution_history``: the evaluation events,
 with their severity and outcome). Tests that make checks fail on purpose must use their own
 instance, not the session one.
@@ -23,7 +23,7 @@ def _label(key) -> str:
 def test_every_asset_check_ran_and_no_error_check_failed(serving_run, dagster_instance):
     from cloud_analytics.definitions import defs
 
-    check_keys = sorted(defs.resolve_asset_graph().asset_check_keys, key=_label)
+    check_keys = sorted(defs().resolve_asset_graph().asset_check_keys, key=_label)
     assert len(check_keys) > 100  # every layer has its checks: a sanity floor, not the figure itself
     storage = dagster_instance.event_log_storage
     never, failed = [], []

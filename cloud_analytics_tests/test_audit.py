@@ -19,13 +19,21 @@ from cloud_analytics.audit import (
     NOTHING_TO_AUDIT,
     SOURCES,
     STAGES,
+    AuditReport,
     csv_landing,
     jsonl_lines,
+    landed_event_files,
     run_audit,
 )
-from cloud_analytics.bronze.schemas import CSV_SOURCES_BY_NAME, CSV_SOURCES
+from cloud_analytics.audit import reconcile
+from cloud_analytics.audit.gather import Aggregate, gather
+from cloud_analytics.bronze.specs import CSV_SOURCES_BY_NAME, CSV_SOURCES
 from cloud_analytics.cli import main
-from cloud_analytics.serving.assets import TABLES as SERVING_TABLES
+from cloud_analytics.lib.spec import Measure, Reconciliation, TableSpec, columns
+from cloud_analytics.serving.specs import SERVING_SPECS
+
+# The serving tables loaded from gold: the ones the audit compares with gold.
+SERVING_TABLES = [spec for spec in SERVING_SPECS if spec.mart is not None]
 
 # From landing-dataset.md: the figures the generator reproduces at scale 1.
 LANDING_ROWS = {"customers_orgs": 80, "users": 800, "resources": 400, "billing_monthly": 240,
@@ -84,6 +92,108 @@ def test_jsonl_lines_skip_blank_lines_and_accept_crlf(tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_bytes(b'{"a":1}\r\n\r\n   \n{"a":2}\n{broken\r{"a":3}')
     assert jsonl_lines(path) == 4
+
+
+def test_landed_event_files_are_the_complete_jsonl_files(tmp_path):
+    folder = tmp_path / "usage_events_stream"
+    assert landed_event_files(folder) == []  # no folder yet
+    folder.mkdir()
+    for name in ("b.jsonl", "a.jsonl", ".c.jsonl", "_d.jsonl", "e.jsonl.tmp", "f.json"):
+        (folder / name).write_text("{}\n")
+    (folder / "g.jsonl").mkdir()
+    assert [p.name for p in landed_event_files(folder)] == ["a.jsonl", "b.jsonl"]
+
+
+# -- the generic parts, on hand-made frames ---------------------------------------------------------------
+
+
+class _FrameReader:
+    """A lake reader over in-memory frames (None for a table that does not exist); counts reads."""
+
+    def __init__(self, frames):
+        self.frames, self.reads = frames, []
+
+    def read(self, layer, name):
+        self.reads.append(f"{layer}/{name}")
+        return self.frames.get(f"{layer}/{name}")
+
+
+def test_gather_shares_one_job_per_table_filter_and_grouping(spark):
+    df = spark.createDataFrame([("a", 1), ("a", 2), ("b", 5), (None, 7)], "k string, v int")
+    reader = _FrameReader({"silver/t": df})
+    got = gather(reader, {
+        "rows": Aggregate("silver", "t", (("rows", "count(1)"),)),
+        "sum": Aggregate("silver", "t", (("total", "sum(v)"), ("rows", "count(1)"))),
+        "by_k": Aggregate("silver", "t", (("rows", "count(1)"), ("total", "sum(v)")), by=("k",)),
+        "filtered": Aggregate("silver", "t", (("total", "sum(v)"),), where="k = 'a'"),
+        "absent": Aggregate("gold", "nothing", (("rows", "count(1)"),)),
+        "custom": lambda r: r.read("silver", "t").count(),
+    })
+    assert got["rows"] == {"rows": 4} and got["sum"] == {"total": 15, "rows": 4}
+    assert got["by_k"] == {"a": {"rows": 2, "total": 3}, "b": {"rows": 1, "total": 5}, None: {"rows": 1, "total": 7}}
+    assert got["filtered"] == {"total": 3} and got["absent"] is None and got["custom"] == 4
+    # rows + sum share a job; by_k, filtered, absent and custom are one read each.
+    assert sorted(reader.reads) == ["gold/nothing", *["silver/t"] * 4]
+
+
+def _mart(name, cols, partitions, partition_column, *recs):
+    return TableSpec("gold", name, "", "", columns(*cols), (), partitions, partition_column, reconciliations=recs)
+
+
+def test_gold_laws_follow_the_reconciliations(spark):
+    """Each scope on a hand-made lake: every row, a filtered reference, the snapshot equal to the
+    reference's newest, the mart's newest partition, and a whole mart rebuilt per snapshot."""
+    d1, d2 = date(2025, 7, 1), date(2025, 7, 2)
+    events = spark.createDataFrame([("genai", Decimal("1.25")), ("genai", Decimal("0.75")), ("compute", Decimal("2"))],
+                                   "service string, cost decimal(18,6)")
+    orgs = spark.createDataFrame([("o1", d1), ("o1", d2), ("o2", d2), ("o3", d2)], "org_id string, snapshot_date date")
+    frames = {
+        "silver/events": events, "silver/orgs": orgs,
+        "gold/usage": spark.createDataFrame([(2, Decimal("3.00")), (1, Decimal("0.99"))], "n bigint, cost decimal(18,6)"),
+        "gold/genai": spark.createDataFrame([(2, Decimal("2.00"))], "n bigint, cost decimal(18,6)"),
+        "gold/summary": spark.createDataFrame([(1, d1), (2, d2), (1, d2)], "orgs bigint, snapshot_date date"),
+        "gold/as_of": spark.createDataFrame([("o1", d1), ("o1", d2), ("o2", d2)], "org_id string, as_of_date date"),
+        "gold/as_of_all": spark.createDataFrame([("o1", d1), ("o1", d2), ("o2", d2)], "org_id string, as_of_date date"),
+        "gold/rebuilt": spark.createDataFrame([(3,)], "orgs bigint"),
+        "gold/against_missing": spark.createDataFrame([(1,)], "n bigint"),
+    }
+    usage = Reconciliation("silver/events", (Measure("events", "sum(n)", "count(1)"),
+                                             Measure("cost", "sum(cost)", "sum(cost)")), counts_source="src")
+    per_org = (Measure("records", "count(1)", "count(1)"),)
+    specs = [
+        _mart("usage", (("n", "bigint"), ("cost", "decimal(18,6)")), "events_daily", None, usage),
+        _mart("genai", (("n", "bigint"), ("cost", "decimal(18,6)")), "events_daily", None,
+              Reconciliation("silver/events", (Measure("events", "sum(n)", "count(1)"),
+                                                Measure("cost", "sum(cost)", "sum(cost)")), where="service = 'genai'")),
+        _mart("summary", (("orgs", "bigint"), ("snapshot_date", "date")), "snapshot_daily", "snapshot_date",
+              Reconciliation("silver/orgs", (Measure("records", "sum(orgs)", "count(1)"),), scope="latest_snapshot")),
+        _mart("as_of", (("org_id", "string"), ("as_of_date", "date")), "events_daily", "as_of_date",
+              Reconciliation("silver/orgs", per_org, scope="latest_snapshot", label="orgs")),
+        _mart("as_of_all", (("org_id", "string"), ("as_of_date", "date")), "events_daily", "as_of_date",
+              Reconciliation("silver/orgs", per_org, scope="latest_snapshot", own_scope="all")),
+        _mart("rebuilt", (("orgs", "bigint"),), "snapshot_daily", None,
+              Reconciliation("silver/orgs", (Measure("records", "sum(orgs)", "count(1)"),), scope="latest_snapshot")),
+        _mart("never_built", (("n", "bigint"),), "events_daily", None, usage),
+        _mart("against_missing", (("n", "bigint"),), "events_daily", None,
+              Reconciliation("silver/missing", (Measure("rows", "count(1)", "count(1)"),))),
+    ]
+    report = AuditReport(laws=[], counts={"src": {"gold": None}})
+    reconcile.gold_laws(gather(_FrameReader(frames), reconcile.requests(specs)), report, specs)
+
+    laws = {law.name.removeprefix("gold = silver: "): law for law in report.laws}
+    assert list(laws) == ["usage", "genai", "summary", "as_of", "as_of_all", "rebuilt", "never_built"]  # no reference: no law
+    assert not laws["usage"].ok and laws["usage"].detail == "events, cost: gold 3, 3.99 = silver events 3, 4.00"
+    assert laws["genai"].ok, laws["genai"].detail
+    assert "silver events where service = 'genai' 2, 2.00" in laws["genai"].detail
+    assert laws["summary"].ok and laws["summary"].detail == "records: gold 3 = silver orgs snapshot 2025-07-02 3"
+    assert not laws["as_of"].ok and laws["as_of"].detail == (
+        "orgs as of 2025-07-02: gold 2 = silver orgs snapshot 2025-07-02 3")
+    assert laws["as_of_all"].ok, laws["as_of_all"].detail  # all three rows
+    assert laws["rebuilt"].ok and laws["rebuilt"].detail == "records: gold 3 = silver orgs snapshot 2025-07-02 3"
+    assert laws["never_built"].detail == "gold/never_built does not exist: run the pipeline"
+    assert report.counts["src"]["gold"] == 3  # the usage law's first measure
+    assert [g["mart"] for g in report.gold] == ["usage", "genai", "summary", "as_of", "as_of_all", "rebuilt"]
+    assert report.gold[0]["gold"] == {"events": 3, "cost": Decimal("3.99")}
 
 
 # -- nothing to audit, Cassandra down ------------------------------------------------------------------

@@ -7,11 +7,11 @@ import sys
 from cloud_analytics.config import REPO_ROOT
 
 
-def test_definitions_load():
+def test_definitions_load_lazily():
     from cloud_analytics.definitions import defs
 
-    repo = defs.get_repository_def()
-    assert {"spark", "lake", "cassandra"} <= set(repo.get_top_level_resources())
+    repo = defs().get_repository_def()  # built on call (``@definitions``), not at import
+    assert {"spark", "lake", "cassandra", "quality"} <= set(repo.get_top_level_resources())
 
 
 def test_dagster_definitions_validate(test_env):

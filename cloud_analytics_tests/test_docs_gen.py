@@ -1,27 +1,24 @@
-"""The data dictionary: every silver and gold column has a declared type and a meaning, and the
-declared types are exactly what the code produces (on empty frames and in the built tables)."""
+"""The data dictionary: every table of every layer is documented from its spec (grain, key,
+partitioning, every column with its type and a one-line meaning), and the declared silver and
+gold types are exactly what the code produces (on empty frames and in the built tables)."""
 
 from __future__ import annotations
 
 import pytest
 
+from cloud_analytics.bronze.specs import BRONZE_SPECS
 from cloud_analytics.docs_gen import empty_frame_schemas, render_data_dictionary
-from cloud_analytics.gold.assets import declared_columns
-from cloud_analytics.gold.schemas import GOLD_COLUMNS, GOLD_GRAIN, GOLD_MEANINGS, GOLD_TABLE_MEANINGS, GOLD_TYPES
-from cloud_analytics.silver.schemas import (
-    SILVER_COLUMNS,
-    SILVER_GRAIN,
-    SILVER_MEANINGS,
-    SILVER_TABLE_MEANINGS,
-    SILVER_TYPES,
-)
+from cloud_analytics.gold.specs import GOLD_SPECS
+from cloud_analytics.serving.specs import SERVING_SPECS
+from cloud_analytics.silver.specs import SILVER_SPECS
+from cloud_analytics.speed.specs import SPEED_SPECS, STREAM_STATE
+
+EVERY_SPEC = (*BRONZE_SPECS, *SILVER_SPECS, *GOLD_SPECS, *SPEED_SPECS, STREAM_STATE, *SERVING_SPECS)
 
 
 def declared() -> dict[tuple[str, str], list[tuple[str, str]]]:
-    """(layer, table) → [(column, declared type)] in stored column order."""
-    out = {("silver", t): [(c, SILVER_TYPES[t][c]) for c in cols] for t, cols in SILVER_COLUMNS.items()}
-    out.update({("gold", m): [(c, GOLD_TYPES[m][c]) for c in declared_columns(m)] for m in GOLD_COLUMNS})
-    return out
+    """(layer, table) → [(column, declared type)] of silver and gold, in stored column order."""
+    return {(spec.layer, spec.name): [(c.name, c.type) for c in spec.columns] for spec in (*SILVER_SPECS, *GOLD_SPECS)}
 
 
 def _diff(expected: list[tuple[str, str]], actual: list[tuple[str, str]]) -> str:
@@ -32,41 +29,32 @@ def _diff(expected: list[tuple[str, str]], actual: list[tuple[str, str]]) -> str
     return "\n".join(lines + (["  column order differs"] if order else []))
 
 
-def test_every_declared_column_has_a_type_and_nothing_else_does():
-    for table, columns in SILVER_COLUMNS.items():
-        assert list(SILVER_TYPES[table]) == columns, f"silver/{table}"
-    for mart in GOLD_COLUMNS:
-        assert list(GOLD_TYPES[mart]) == declared_columns(mart), f"gold/{mart}"
-    assert set(SILVER_TYPES) == set(SILVER_COLUMNS) == set(SILVER_GRAIN)
-    assert set(GOLD_TYPES) == set(GOLD_COLUMNS) == set(GOLD_GRAIN)
-
-
-def test_every_column_has_a_one_line_meaning():
-    missing = []
-    for table, columns in SILVER_COLUMNS.items():
-        missing += [f"silver/{table}.{c}" for c in columns
-                    if not (SILVER_TABLE_MEANINGS.get(table, {}).get(c) or SILVER_MEANINGS.get(c))]
-    for mart in GOLD_COLUMNS:
-        missing += [f"gold/{mart}.{c}" for c in declared_columns(mart)
-                    if not (GOLD_TABLE_MEANINGS.get(mart, {}).get(c) or GOLD_MEANINGS.get(c) or SILVER_MEANINGS.get(c))]
+def test_every_column_has_a_type_and_a_one_line_meaning():
+    missing = [f"{spec.path}.{c.name}" for spec in EVERY_SPEC for c in spec.columns
+               if not (c.type.strip() and c.meaning.strip()) or "\n" in c.meaning]
     assert missing == []
-    every = [*SILVER_MEANINGS.values(), *GOLD_MEANINGS.values(),
-             *[m for t in (*SILVER_TABLE_MEANINGS.values(), *GOLD_TABLE_MEANINGS.values()) for m in t.values()]]
-    assert all("\n" not in m and m.strip() for m in every)
-    # Overrides only for columns the table has (a typo would silently never render).
-    for table, overrides in SILVER_TABLE_MEANINGS.items():
-        assert set(overrides) <= set(SILVER_COLUMNS[table]), table
-    for mart, overrides in GOLD_TABLE_MEANINGS.items():
-        assert set(overrides) <= set(declared_columns(mart)), mart
+    assert all(spec.description.strip() and spec.grain.strip() for spec in EVERY_SPEC)
+    paths = [spec.path for spec in EVERY_SPEC]
+    assert len(paths) == len(set(paths))
 
 
-def test_dictionary_lists_every_silver_and_gold_column_with_its_type():
+def test_dictionary_documents_every_table_and_column_with_its_type():
     text = render_data_dictionary()
-    for (layer, table), columns in declared().items():
-        section = text.split(f"\n### {layer}/{table}\n", 1)[1].split("\n### ", 1)[0]
-        assert "- Grain: " in section and "- Key: " in section and "- Partitioning: " in section, table
-        for column, dtype in columns:
-            assert f"| `{column}` | {dtype} | " in section, f"{layer}/{table}.{column}"
+    for spec in EVERY_SPEC:
+        assert text.count(f"\n### {spec.path}\n") == 1, spec.path
+        section = text.split(f"\n### {spec.path}\n", 1)[1].split("\n### ", 1)[0]
+        assert "- Grain: " in section and "- Key: " in section and "- Partitioning: " in section, spec.path
+        for column in spec.columns:
+            assert f"| `{column.name}` | {column.type} | " in section, f"{spec.path}.{column.name}"
+    # Hand-checked: a per-snapshot summary is keyed within its snapshot, a history is unpartitioned,
+    # a serving table names its Cassandra partition key and its mart.
+    user_activity = text.split("\n### gold/user_activity\n", 1)[1].split("\n### ", 1)[0]
+    assert "- Key: `org_id` within a `snapshot_date`." in user_activity
+    assert "Dagster `snapshot_daily` (daily, UTC, from 2025-05-01)" in user_activity
+    history = text.split("\n### silver/customers_orgs_history\n", 1)[1].split("\n### ", 1)[0]
+    assert "- Partitioning: Delta unpartitioned" in history
+    served = text.split("\n### serving/tickets_by_day\n", 1)[1].split("\n### ", 1)[0]
+    assert "Cassandra partition key `month`" in served and "`gold/tickets_by_org_date`" in served
 
 
 def test_rendering_is_deterministic():
@@ -74,7 +62,7 @@ def test_rendering_is_deterministic():
 
 
 def test_declared_types_are_what_the_transforms_produce(spark):
-    """Every silver and gold transform run on EMPTY frames of the bronze schemas (analysis only)."""
+    """Every silver and gold builder run on EMPTY frames of the bronze schemas (analysis only)."""
     actual = empty_frame_schemas(spark)
     expected = declared()
     assert set(actual) == set(expected)

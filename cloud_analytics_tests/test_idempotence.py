@@ -14,10 +14,11 @@ import pytest
 
 from cloud_analytics.audit import table_fingerprints
 from cloud_analytics.partitions import snapshot_daily
-from cloud_analytics.runner import materialize_all
 
 
 def test_a_second_full_run_changes_no_table(serving_run, settings, spark, cassandra, dagster_instance):
+    from cloud_analytics.pipeline import materialize_all
+
     day = snapshot_daily.get_last_partition_key()
     with cassandra.session() as session:
         before = table_fingerprints(settings, spark, session)

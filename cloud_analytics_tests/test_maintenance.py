@@ -3,7 +3,7 @@
 from dagster import DagsterEventType, DagsterInstance
 from pyspark.sql import functions as F
 
-from cloud_analytics.maintenance import lake_tables, maintain_table, weekly_maintenance_job
+from cloud_analytics.orchestration.maintenance import lake_tables, maintain_table, weekly_maintenance_job
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 

@@ -4,23 +4,35 @@ import json
 import os
 
 import pytest
-from dagster import AssetMaterialization, DagsterInstance, SensorResult, SkipReason, build_sensor_context
+from dagster import AssetKey, AssetMaterialization, DagsterInstance, SensorResult, SkipReason, build_sensor_context
 
-from cloud_analytics.bronze.assets import USAGE_EVENTS
-from cloud_analytics.runner import RANGE_END_TAG, RANGE_START_TAG
-from cloud_analytics.sensors import touched_dates_sensor, usage_event_files_sensor
+from cloud_analytics.bronze.specs import USAGE_EVENTS as EVENTS_SPEC
+from cloud_analytics.orchestration.runner import RANGE_END_TAG, RANGE_START_TAG
+from cloud_analytics.orchestration.sensors import build_sensors
+from cloud_analytics.resources.lake import LakeResource
+
+pytestmark = pytest.mark.fast
+usage_event_files_sensor, touched_dates_sensor = build_sensors(interval_s=5)
+USAGE_EVENTS = AssetKey(EVENTS_SPEC.key_path)
+LAKE = {}
 
 
 @pytest.fixture
-def landing(tmp_path, monkeypatch):
-    monkeypatch.setenv("CLOUD_ANALYTICS_LANDING", str(tmp_path / "landing"))
-    folder = tmp_path / "landing" / "usage_events_stream"
-    return folder
+def landing(tmp_path):
+    # The landing folder reaches the sensor through its injected resource, not the environment.
+    LAKE["lake"] = LakeResource(root=str(tmp_path / "datalake"), landing=str(tmp_path / "landing"))
+    return tmp_path / "landing" / "usage_events_stream"
 
 
 def _evaluate(sensor, cursor=None, instance=None):
-    with build_sensor_context(cursor=cursor, instance=instance) as context:
+    resources = LAKE if sensor is usage_event_files_sensor else None
+    with build_sensor_context(cursor=cursor, instance=instance, resources=resources) as context:
         return sensor(context)
+
+
+def test_the_interval_comes_from_settings():
+    assert usage_event_files_sensor.minimum_interval_seconds == 5
+    assert touched_dates_sensor.minimum_interval_seconds == 5
 
 
 def test_missing_folder_and_nothing_new_are_skips_with_reasons(landing):
@@ -68,3 +80,30 @@ def test_touched_dates_become_one_refresh_run_over_their_range():
         both = _evaluate(touched_dates_sensor, cursor=result.cursor, instance=instance)
         [request] = both.run_requests
         assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2025-07-01", "2025-07-10")
+
+
+def test_refresh_covers_new_dates_plus_dates_never_built():
+    from cloud_analytics.orchestration.jobs import REFRESH_KEYS
+
+    built = ["2025-07-01", "2025-07-02"]
+    with DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(AssetMaterialization(USAGE_EVENTS, metadata={"dates_touched": built}))
+        for key in REFRESH_KEYS:  # the refresh of those dates ran
+            for day in built:
+                instance.report_runless_asset_event(AssetMaterialization(key, partition=day))
+        first = _evaluate(touched_dates_sensor, instance=instance)
+        [request] = first.run_requests  # the cursor starts empty: the first stream run counts
+        assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2025-07-01", "2025-07-02")
+        instance.report_runless_asset_event(AssetMaterialization(USAGE_EVENTS, metadata={"dates_touched": ["2025-07-09"]}))
+        [request] = _evaluate(touched_dates_sensor, cursor=first.cursor, instance=instance).run_requests
+        assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2025-07-09", "2025-07-09")
+    with DagsterInstance.ephemeral() as instance:
+        # One serving table never got 07-02 (a refresh that failed half-way): it joins the next range.
+        instance.report_runless_asset_event(AssetMaterialization(USAGE_EVENTS, metadata={"dates_touched": built}))
+        for key in REFRESH_KEYS:
+            for day in built if key != REFRESH_KEYS[-1] else built[:1]:
+                instance.report_runless_asset_event(AssetMaterialization(key, partition=day))
+        first = _evaluate(touched_dates_sensor, instance=instance)
+        instance.report_runless_asset_event(AssetMaterialization(USAGE_EVENTS, metadata={"dates_touched": ["2025-07-09"]}))
+        [request] = _evaluate(touched_dates_sensor, cursor=first.cursor, instance=instance).run_requests
+        assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2025-07-02", "2025-07-09")

@@ -1,4 +1,5 @@
-"""Bronze assets: the seven CSV sources (batch) and the usage-event stream.
+"""Bronze assets, derived from the specs (``specs.py``): one per CSV source (batch) and the
+usage-event stream (one multi-asset for the events and their rejects).
 
 Each CSV asset replaces exactly its partition window in ``<lake>/bronze/<source>`` and its
 rows in the shared ``<lake>/bronze/csv_rejects`` table, so re-runs never duplicate. The
@@ -7,14 +8,13 @@ exactly the window it wrote; ERROR checks block downstream layers.
 """
 
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetKey,
     AssetSpec,
     BackfillPolicy,
     Config,
@@ -27,55 +27,55 @@ from pyspark.sql import functions as F
 
 from cloud_analytics.bronze import checks
 from cloud_analytics.bronze.csv_ingest import REJECTS_SCHEMA, ingest
-from cloud_analytics.bronze.schemas import CSV_SOURCES, EVENTS_DIR, CsvSource
+from cloud_analytics.bronze.specs import CSV_REJECTS, CSV_SOURCES, EVENTS_DIR, CsvSource
+from cloud_analytics.bronze.specs import USAGE_EVENTS as EVENTS_SPEC
+from cloud_analytics.bronze.specs import USAGE_EVENTS_REJECTS as REJECTS_SPEC
 from cloud_analytics.bronze.stream import EventStream, StreamPaths
-from cloud_analytics.delta_io import date_window_predicate, ensure_table, replace_where, table_metadata
-from cloud_analytics.partitions import BILLING_START, billing_monthly, snapshot_daily, stream_runs
+from cloud_analytics.lib import checks as generic
+from cloud_analytics.lib.delta_io import ensure_table, replace_where
+from cloud_analytics.lib.metadata import table_metadata
+from cloud_analytics.lib.windows import date_window_predicate, day_window, days_in
+from cloud_analytics.partitions import BILLING_START, partitions_def
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 
-CSV_REJECTS = "csv_rejects"
-USAGE_EVENTS = AssetKey(["bronze", "usage_events"])
-USAGE_EVENT_REJECTS = AssetKey(["bronze", "usage_events_rejects"])
-
-
-def day_window(context: AssetExecutionContext) -> tuple[date, date]:
-    """The run's partition window as inclusive days (a range run covers several partitions)."""
-    window = context.partition_time_window
-    return window.start.date(), (window.end - timedelta(days=1)).date()
+USAGE_EVENTS = generic.asset_key(EVENTS_SPEC)
+USAGE_EVENT_REJECTS = generic.asset_key(REJECTS_SPEC)
+KINDS = {"spark", "delta"}
+TAGS = {"layer": "bronze"}
 
 
 def _write_csv_rejects(spark, lake: LakeResource, source: CsvSource, rejects, window: tuple[date, date]) -> int:
-    path = lake.table("bronze", CSV_REJECTS)
-    ensure_table(spark, path, REJECTS_SCHEMA, ["source"])
+    path = lake.table(CSV_REJECTS.layer, CSV_REJECTS.name)
+    ensure_table(spark, path, REJECTS_SCHEMA, [CSV_REJECTS.partition_column])
     if source.partitioning == "snapshot":
-        days = [(window[0] + timedelta(days=i)).isoformat() for i in range((window[1] - window[0]).days + 1)]
-        keys = ", ".join(f"'{d}'" for d in days)
+        keys = ", ".join(f"'{d.isoformat()}'" for d in days_in(*window))
     else:
         keys = "'invalid'"
     predicate = f"source = '{source.name}' AND partition_key IN ({keys})"
-    replace_where(rejects, path, predicate, ["source"])
+    replace_where(rejects, path, predicate, [CSV_REJECTS.partition_column])
     return spark.read.format("delta").load(path).filter(predicate).count()
 
 
 def build_csv_asset(source: CsvSource):
-    key = AssetKey(["bronze", source.name])
+    spec = source.spec
+    key = generic.asset_key(spec)
     snapshot = source.partitioning == "snapshot"
 
     @asset(
         key=key,
-        group_name="bronze",
-        description=f"{source.description} Landing file `{source.file_name}`, typed; values failing "
+        group_name=spec.layer,
+        description=f"{spec.description} Landing file `{source.file_name}`, typed; values failing "
         "their cast kept in `cast_errors`; exact duplicates removed; key conflicts flagged.",
-        partitions_def=snapshot_daily if snapshot else billing_monthly,
+        partitions_def=partitions_def(spec.partitions),
         backfill_policy=BackfillPolicy.single_run(),
-        kinds={"spark", "delta"},
-        tags={"layer": "bronze"},
+        kinds=KINDS,
+        tags=TAGS,
         check_specs=[
-            AssetCheckSpec(checks.RECONCILIATION, asset=key, blocking=True,
+            AssetCheckSpec(generic.RECONCILIATION, asset=key, blocking=True,
                            description="landing rows = bronze rows + rejects + duplicates removed"),
-            AssetCheckSpec(checks.KEY_NOT_NULL, asset=key, blocking=True, description="key columns never null"),
-            AssetCheckSpec(checks.KEY_UNIQUE, asset=key,
+            AssetCheckSpec(generic.KEY_NOT_NULL, asset=key, blocking=True, description="key columns never null"),
+            AssetCheckSpec(generic.KEY_UNIQUE, asset=key,
                            description="key unique per partition (conflicting versions are flagged)"),
         ],
     )
@@ -86,14 +86,14 @@ def build_csv_asset(source: CsvSource):
         context.log.info(f"ingesting {landing_file} for {window[0]}..{window[1]}")
         result = ingest(session, landing_file, source, lake.relative_to_lake(str(landing_file)), window,
                         partition_floor=None if snapshot else date.fromisoformat(BILLING_START))
-        path = lake.table("bronze", source.name)
-        replace_where(result.rows, path, date_window_predicate(source.partition_column, *window),
-                      [source.partition_column])
+        path = lake.table(spec.layer, spec.name)
+        replace_where(result.rows, path, date_window_predicate(spec.partition_column, *window),
+                      [spec.partition_column])
         rejects = _write_csv_rejects(session, lake, source, result.rejects, window)
         result.release()
 
         written = session.read.format("delta").load(path).filter(
-            date_window_predicate(source.partition_column, *window)).cache()
+            date_window_predicate(spec.partition_column, *window)).cache()
         stats = written.agg(
             F.count(F.lit(1)).alias("rows"),
             F.sum(F.col("key_conflict").cast("int")).alias("conflicts"),
@@ -103,14 +103,14 @@ def build_csv_asset(source: CsvSource):
         n_days = (window[1] - window[0]).days + 1 if snapshot else 1
         duplicates = result.duplicates_removed * n_days
         check_results = [
-            checks.reconciliation(key, checks.landing_rows_in_window(landing_file, source, window),
+            generic.reconciliation(key, checks.landing_rows_in_window(landing_file, source, window),
                                       rows, rejects if snapshot else 0, duplicates),
-            checks.key_not_null(key, written, source.key),
-            checks.key_unique(key, written, source.key, per=(source.partition_column,)),
+            generic.key_not_null(key, written, spec.key),
+            generic.key_unique(key, written, spec.key, per=(spec.partition_column,)),
         ]
         written.unpersist()
         summary = f"{rows:,} rows, {rejects} rejects, {duplicates} duplicates removed"
-        context.log.info(f"bronze/{source.name}: {summary}")
+        context.log.info(f"{spec.path}: {summary}")
         return MaterializeResult(
             metadata=table_metadata(
                 session, path, rows,
@@ -139,22 +139,18 @@ class StreamConfig(Config):
 
 @multi_asset(
     specs=[
-        AssetSpec(USAGE_EVENTS, group_name="bronze", kinds={"spark", "delta"}, tags={"layer": "bronze"},
-                  description="Usage events from the JSONL stream, typed, deduplicated by event_id "
-                  "against everything stored, partitioned by event_date (UTC). A partition of this asset "
-                  "is one stream trigger; re-running one ingests only files not yet seen."),
-        AssetSpec(USAGE_EVENT_REJECTS, group_name="bronze", kinds={"spark", "delta"}, tags={"layer": "bronze"},
-                  description="Event lines that cannot be stored: not JSON, no event_id, no usable timestamp; "
-                  "with the file, the line text and the reason."),
+        AssetSpec(generic.asset_key(spec), group_name=spec.layer, kinds=KINDS, tags=TAGS,
+                  description=spec.description)
+        for spec in (EVENTS_SPEC, REJECTS_SPEC)
     ],
     check_specs=[
-        AssetCheckSpec(checks.RECONCILIATION, asset=USAGE_EVENTS, blocking=True,
+        AssetCheckSpec(generic.RECONCILIATION, asset=USAGE_EVENTS, blocking=True,
                        description="landing lines = bronze rows + rejects + duplicates (all files ingested)"),
-        AssetCheckSpec(checks.KEY_NOT_NULL, asset=USAGE_EVENTS, blocking=True),
-        AssetCheckSpec(checks.KEY_UNIQUE, asset=USAGE_EVENTS, blocking=True,
+        AssetCheckSpec(generic.KEY_NOT_NULL, asset=USAGE_EVENTS, blocking=True),
+        AssetCheckSpec(generic.KEY_UNIQUE, asset=USAGE_EVENTS, blocking=True,
                        description="event_id unique across the whole table"),
     ],
-    partitions_def=stream_runs,
+    partitions_def=partitions_def(EVENTS_SPEC.partitions),
     can_subset=False,
 )
 def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, spark: SparkResource,
@@ -162,9 +158,9 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
     session = spark.spark_session
     paths = StreamPaths(
         events_dir=lake.landing_path(EVENTS_DIR),
-        table=lake.table("bronze", "usage_events"),
-        rejects=lake.table("bronze", "usage_events_rejects"),
-        ledger=lake.table("bronze", "_usage_events_ledger"),
+        table=lake.table(EVENTS_SPEC.layer, EVENTS_SPEC.name),
+        rejects=lake.table(REJECTS_SPEC.layer, REJECTS_SPEC.name),
+        ledger=lake.table(EVENTS_SPEC.layer, "_usage_events_ledger"),
         checkpoint=lake.checkpoint("bronze_usage_events"),
     )
     stream = EventStream(session, paths, context.partition_key, lake.root,
@@ -209,9 +205,10 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
         metadata=table_metadata(session, paths.rejects, total_rejects, new_rejects=report.rejects,
                                 summary=f"{report.rejects} new rejects"),
     )
-    yield checks.reconciliation(USAGE_EVENTS, landed, total, total_rejects, int(sums["dups"] or 0))
-    yield checks.key_not_null(USAGE_EVENTS, table, ("event_id", "event_ts"))
-    yield checks.key_unique(USAGE_EVENTS, table, ("event_id",), severity=AssetCheckSeverity.ERROR)
+    yield generic.reconciliation(USAGE_EVENTS, landed, total, total_rejects, int(sums["dups"] or 0))
+    # A line without a usable timestamp is a reject, so event_ts is as required as the key.
+    yield generic.key_not_null(USAGE_EVENTS, table, (*EVENTS_SPEC.key, "event_ts"))
+    yield generic.key_unique(USAGE_EVENTS, table, EVENTS_SPEC.key, severity=AssetCheckSeverity.ERROR)
 
 
 csv_assets = [build_csv_asset(source) for source in CSV_SOURCES]

@@ -17,12 +17,10 @@ from pathlib import Path
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from cloud_analytics.bronze.schemas import CsvSource
+from cloud_analytics.bronze.specs import CSV_REJECTS, CsvSource, ddl
 
 CORRUPT = "_corrupt_record"
-REJECTS_SCHEMA = (
-    "source string, partition_key string, source_file string, line string, reason string, ingest_ts timestamp"
-)
+REJECTS_SCHEMA = ddl(CSV_REJECTS)
 
 
 class CsvLayoutError(ValueError):
@@ -218,9 +216,4 @@ def rejects_empty(spark: SparkSession) -> DataFrame:
 
 def typed_empty(spark: SparkSession, source: CsvSource) -> DataFrame:
     """An empty frame with the bronze schema of ``source`` (for an empty landing file)."""
-    cols = ", ".join(f"`{n}` {t}" for n, t in source.columns)
-    part = "" if source.partitioning != "snapshot" else ", snapshot_date date"
-    return spark.createDataFrame(
-        [], f"{cols}, cast_errors map<string,string>, key_conflict boolean{part}, "
-            "ingest_ts timestamp, source_file string"
-    )
+    return spark.createDataFrame([], ddl(source.spec))

@@ -13,23 +13,15 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from cloud_analytics.bronze.schemas import EVENT_SCHEMA_VERSIONS, event_fields
+from cloud_analytics.bronze.specs import USAGE_EVENTS, USAGE_EVENTS_REJECTS, ddl
 
 FIELDS = event_fields()
 KNOWN_KEYS = [name for name, _ in FIELDS]
 TEXT_SCHEMA = ", ".join(f"`{name}` string" for name in KNOWN_KEYS)
 
-BRONZE_EVENTS_SCHEMA = (
-    "event_id string, event_ts timestamp, timestamp_raw string, org_id string, resource_id string, "
-    "service string, region string, metric string, value double, value_raw string, "
-    "value_is_string boolean, unit string, cost_usd_increment double, schema_version int, "
-    "schema_version_known boolean, carbon_kg double, genai_tokens bigint, "
-    "cast_errors map<string,string>, extra_fields string, is_late boolean, lateness_seconds bigint, "
-    "event_date date, source_file string, ingest_ts timestamp, stream_run string, stream_batch_id bigint"
-)
-REJECTS_SCHEMA = (
-    "source_file string, line string, reason string, reject_date date, ingest_ts timestamp, "
-    "stream_run string, stream_batch_id bigint"
-)
+# The stored schemas, from the tables' specs (``stream.py`` creates the tables with them).
+BRONZE_EVENTS_SCHEMA = ddl(USAGE_EVENTS)
+REJECTS_SCHEMA = ddl(USAGE_EVENTS_REJECTS)
 
 
 def _text(name: str) -> Column:

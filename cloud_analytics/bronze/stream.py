@@ -1,8 +1,9 @@
 """Streaming ingestion of usage events into bronze: Structured Streaming, exactly once.
 
-Why it is safe to run again at any time:
+The run itself (availableNow trigger, checkpoint, replays, idempotent appends) is
+``lib/microbatch.py``'s. Why it is safe to run again at any time:
 - the file source's checkpoint remembers which files were read, so a run reads only new
-  files (``trigger(availableNow=True)``: everything new, in bounded micro-batches, then stop);
+  files (everything new, in bounded micro-batches, then stop);
 - each micro-batch is deduplicated by event_id and merged insert-only into bronze, bounded
   to the event dates it carries, so a replayed batch (crash before the checkpoint commit)
   or the same event in a renamed file is stored once;
@@ -18,7 +19,6 @@ touched dates to rebuild only those daily partitions.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,7 +33,8 @@ from cloud_analytics.bronze.events import (
     parse_lines,
     to_bronze_rows,
 )
-from cloud_analytics.delta_io import ensure_table
+from cloud_analytics.lib.delta_io import ensure_table
+from cloud_analytics.lib.microbatch import append_once, checkpoint_id, run_available_now
 
 LEDGER_BATCH_SCHEMA = (
     "stream_run string, checkpoint_id string, batch_id bigint, files array<string>, rows_read bigint, "
@@ -75,16 +76,6 @@ class StreamReport:
         return self.duplicates_in_batch + self.duplicates_existing
 
 
-def checkpoint_id(checkpoint: str) -> str:
-    """A stable id per checkpoint folder: a reset checkpoint gets a new one, so Delta's
-    idempotent-write bookkeeping never confuses two checkpoints' batch ids."""
-    marker = Path(checkpoint.removeprefix("file:")) / "_cloud_analytics_id"
-    if not marker.exists():
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(uuid.uuid4().hex)
-    return marker.read_text().strip()
-
-
 class EventStream:
     """Runs the bronze usage-event stream once (availableNow) and reports what it did."""
 
@@ -118,16 +109,8 @@ class EventStream:
             .load(str(events_dir))
             .select(F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_path"))
         )
-        query = (
-            lines.writeStream.foreachBatch(self._process_batch)
-            .option("checkpointLocation", self.paths.checkpoint)
-            .trigger(availableNow=True)
-            .queryName(f"bronze_usage_events_{self.stream_run}".replace("-", "_"))
-            .start()
-        )
-        query.awaitTermination()
-        if query.exception() is not None:
-            raise RuntimeError(f"usage event stream failed: {query.exception()}")
+        run_available_now(lines, self.paths.checkpoint, f"bronze_usage_events_{self.stream_run}",
+                          self._process_batch, app_id=self.app_id, what="usage event stream")
         return self.report
 
     # -- one micro-batch ----------------------------------------------------------------
@@ -249,5 +232,4 @@ class EventStream:
         return None if row is None else int(row["operationMetrics"].get("numTargetRowsInserted", 0))
 
     def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:
-        (df.write.format("delta").mode("append")
-         .option("txnAppId", self.app_id).option("txnVersion", batch_id).save(path))
+        append_once(df, path, self.app_id, batch_id)

@@ -28,6 +28,7 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
 from cloud_analytics.gold.common import cents, contract, sum_exact
 from cloud_analytics.silver import anomaly as A
 
@@ -88,4 +89,4 @@ def cost_anomaly_mart(history: DataFrame, window: tuple[date, date] | None = Non
         "robust_z_fired": F.col(A.ROBUST_COL),
         "percentile_fired": F.col(A.PERCENTILE_COL),
     })
-    return contract(out, "cost_anomaly_mart")
+    return contract(out, C.COST_ANOMALY_MART)

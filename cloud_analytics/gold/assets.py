@@ -1,17 +1,16 @@
-"""Gold assets: every mart of ``gold/schemas.py`` as a partitioned Delta table.
+"""Gold assets, derived from ``specs.GOLD_SPECS``: one Delta table per spec.
 
-Each asset computes its mart from silver for the run's partition window and replaces exactly
-that window (``replaceWhere`` on the mart's partition column). Usage-derived marts are daily
-on the event date; billing marts monthly; ticket marts daily on the ticket date (rebuilt from
-the latest tickets snapshot); the summaries (resolution metrics, utilization, user activity,
-campaigns) are daily snapshots: partition D = the summary as of snapshot D.
+A partitioned mart computes its rows from silver for the run's partition window and replaces
+exactly that window (``replaceWhere`` on its partition column), then checks what it wrote:
+key unique within the partition, the declared columns, and the spec's own checks. A table
+without partitions (``cost_baselines``) is rebuilt whole. The row count and the summary
+figures come from one aggregation over the written rows.
 """
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Callable
-
 from dagster import (
+    AllPartitionMapping,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetDep,
     AssetExecutionContext,
     AssetKey,
@@ -20,166 +19,103 @@ from dagster import (
     MaterializeResult,
     asset,
 )
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame
 
-from cloud_analytics.bronze.assets import day_window
-from cloud_analytics.delta_io import date_window_predicate, replace_where, table_metadata
-from cloud_analytics.gold import anomalies, customer_360, finance, product, support, usage
-from cloud_analytics.gold import checks
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
-from cloud_analytics.partitions import billing_monthly, events_daily, snapshot_daily
+from cloud_analytics.gold.inputs import Inputs
+from cloud_analytics.gold.specs import GOLD_SPECS
+from cloud_analytics.lib.checks import KEY_UNIQUE, SCHEMA, asset_key, check_result, check_spec, key_unique
+from cloud_analytics.lib.checks import schema_matches
+from cloud_analytics.lib.delta_io import replace_where
+from cloud_analytics.lib.metadata import table_metadata
+from cloud_analytics.lib.lake import LakeReader
+from cloud_analytics.lib.spec import CheckInput, Dep, TableSpec
+from cloud_analytics.lib.windows import date_window_predicate, day_window
+from cloud_analytics.partitions import partitions_def
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 
 KIND = {"spark", "delta"}
-SNAPSHOT_SUMMARIES = ("ticket_resolution_metrics", "resource_utilization", "user_activity", "campaign_effectiveness")
+TAGS = {"layer": "gold"}
+_MAPPINGS = {"same": None, "last": LastPartitionMapping(), "all": AllPartitionMapping()}
 
 
-def silver_key(table: str) -> AssetKey:
-    return AssetKey(["silver", table])
+def _dep(dep: Dep) -> AssetDep:
+    return AssetDep(AssetKey(dep.table.split("/")), partition_mapping=_MAPPINGS[dep.mapping])
 
 
-def gold_key(mart: str) -> AssetKey:
-    return AssetKey(["gold", mart])
+def _unique_key(spec: TableSpec) -> tuple[str, ...]:
+    """The key checked unique: the spec's key within its partition (one snapshot, one day)."""
+    key = spec.key
+    return key if spec.partition_column in key else (spec.partition_column, *key)
 
 
-@dataclass(frozen=True)
-class Inputs:
-    """What a mart builder gets: the session, the lake and the run's inclusive day window."""
-
-    spark: SparkSession
-    lake: LakeResource
-    start: date
-    end: date
-
-    def silver(self, table: str) -> DataFrame:
-        return self.spark.read.format("delta").load(self.lake.table("silver", table))
-
-    def gold(self, mart: str) -> DataFrame:
-        return self.spark.read.format("delta").load(self.lake.table("gold", mart))
-
-    def events(self) -> DataFrame:
-        return self.silver("usage_events").filter(date_window_predicate("event_date", self.start, self.end))
+def figures(spec: TableSpec, written: DataFrame) -> tuple[int, list]:
+    """The row count and the spec's summary figures, in one aggregation (None counts as 0)."""
+    row = written.selectExpr("count(1) AS rows", *[f"{expr} AS f{n}" for n, (_, expr) in enumerate(spec.summary)]
+                             ).first()
+    return int(row["rows"]), [row[f"f{n}"] or 0 for n in range(len(spec.summary))]
 
 
-@dataclass(frozen=True)
-class Mart:
-    name: str
-    partitions: object
-    partition_column: str
-    deps: tuple
-    build: Callable[[Inputs], DataFrame]
-    description: str
+def summary_line(spec: TableSpec, rows: int, values: list) -> str:
+    """``"1,234 rows, cost USD 5,678.90"``: a label with ``{}`` places its value itself."""
+    parts = [f"{rows:,} rows"]
+    for (label, _), value in zip(spec.summary, values):
+        text = f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+        parts.append(label.format(text) if "{}" in label else f"{label} {text}")
+    return ", ".join(parts)
 
 
-def _per_day(inputs: Inputs, build: Callable[[date], DataFrame]) -> DataFrame:
-    days = [inputs.start + timedelta(days=i) for i in range((inputs.end - inputs.start).days + 1)]
-    frames = [build(d) for d in days]
-    out = frames[0]
-    for frame in frames[1:]:
-        out = out.unionByName(frame)
-    return out
+def build_mart_asset(spec: TableSpec):
+    key = asset_key(spec)
+    check_specs = [
+        AssetCheckSpec(KEY_UNIQUE, asset=key, blocking=True, description="primary key unique"),
+        AssetCheckSpec(SCHEMA, asset=key, blocking=True, description="columns equal the declared contract"),
+        *[check_spec(key, check) for check in spec.checks],
+    ]
 
-
-def _snapshot_summary(build: Callable[[Inputs, date], DataFrame]) -> Callable[[Inputs], DataFrame]:
-    """Partition D of a summary = the summary of snapshot D, stamped with snapshot_date."""
-    def run(inputs: Inputs) -> DataFrame:
-        def one(day: date) -> DataFrame:
-            df = build(inputs, day)
-            return df if "snapshot_date" in df.columns else df.withColumn("snapshot_date", F.lit(day))
-        return _per_day(inputs, one)
-    return run
-
-
-LAST = LastPartitionMapping()
-EVENTS = silver_key("usage_events")
-MARTS = [
-    Mart("org_daily_usage_by_service", events_daily, "usage_date", (EVENTS,),
-         lambda i: usage.org_daily_usage_by_service(i.events()),
-         "Daily cost, requests, metrics, anomaly and negative-cost counts per org and service (q1, q2)."),
-    Mart("genai_tokens_by_org_date", events_daily, "date", (EVENTS,),
-         lambda i: product.genai_tokens_by_org_date(i.events()),
-         "GenAI tokens, events, estimated and recorded cost per org and day (q5)."),
-    Mart("usage_hourly_by_service_region", events_daily, "usage_date", (EVENTS,),
-         lambda i: usage.usage_hourly_by_service_region(i.events()),
-         "Hourly usage and cost by service and region."),
-    Mart("usage_daily_by_service_region", events_daily, "usage_date", (EVENTS,),
-         lambda i: usage.usage_daily_by_service_region(i.events()),
-         "Daily usage, cost and carbon by service and region (carbon not measured on v1-only days)."),
-    Mart("cost_anomaly_mart", events_daily, "date", (gold_key("org_daily_usage_by_service"),),
-         lambda i: anomalies.cost_anomaly_mart(
-             anomalies.daily_costs_from_usage_mart(i.gold("org_daily_usage_by_service")), (i.start, i.end)),
-         "Daily cost per org and service against its baseline, scored by three methods."),
-    Mart("customer_360", events_daily, "as_of_date",
-         (EVENTS, *[AssetDep(silver_key(t), partition_mapping=LAST) for t in
-                    ("customers_orgs", "support_tickets", "nps_surveys", "marketing_touches")],
-          AssetDep(silver_key("billing_monthly"), partition_mapping=LAST)),
-         lambda i: _per_day(i, lambda d: customer_360.customer_360(
-             i.silver("customers_orgs"), i.silver("usage_events"), i.silver("billing_monthly"),
-             i.silver("support_tickets"), i.silver("nps_surveys"), i.silver("marketing_touches"), as_of=d)),
-         "One row per org as of a day: usage, spend, billing, tickets, NPS, marketing, health score."),
-    Mart("revenue_by_org_month", billing_monthly, "month", (silver_key("billing_monthly"),),
-         lambda i: finance.revenue_by_org_month(i.silver("billing_monthly")),
-         "Revenue per org and month in USD and original currency, FX rate applied (q4)."),
-    Mart("revenue_trend_monthly", billing_monthly, "month", (silver_key("billing_monthly"),),
-         lambda i: finance.revenue_trend_monthly(i.silver("billing_monthly")),
-         "Monthly revenue totals and month-over-month growth."),
-    Mart("credit_impact", billing_monthly, "month", (silver_key("billing_monthly"),),
-         lambda i: finance.credit_impact(i.silver("billing_monthly")),
-         "Credits as a share of subtotal per org and month."),
-    Mart("cost_vs_billing_reconciliation", billing_monthly, "month", (silver_key("billing_monthly"), EVENTS),
-         lambda i: finance.cost_vs_billing_reconciliation(i.silver("usage_events"), i.silver("billing_monthly")),
-         "Usage cost from events against the invoiced amount per org and month."),
-    Mart("tickets_by_org_date", snapshot_daily, "date", (AssetDep(silver_key("support_tickets"), partition_mapping=LAST),),
-         lambda i: support.tickets_by_org_date(i.silver("support_tickets")),
-         "Tickets opened, resolved, backlog, critical, SLA breach rate, valid CSAT per org, day, severity (q3)."),
-    Mart("ticket_resolution_metrics", snapshot_daily, "snapshot_date", (silver_key("support_tickets"),),
-         _snapshot_summary(lambda i, d: support.ticket_resolution_metrics(i.silver("support_tickets"), d)),
-         "Median / p90 resolution hours by severity and category, per snapshot."),
-    Mart("resource_utilization", snapshot_daily, "snapshot_date", (silver_key("resources"), EVENTS),
-         _snapshot_summary(lambda i, d: usage.resource_utilization(i.silver("resources"), i.silver("usage_events"), d)),
-         "Usage per resource and idle running resources, per snapshot."),
-    Mart("user_activity", snapshot_daily, "snapshot_date", (silver_key("users"),),
-         _snapshot_summary(lambda i, d: product.user_activity(i.silver("users"), d)),
-         "Users, active users and logins per org, per snapshot."),
-    Mart("campaign_effectiveness", snapshot_daily, "snapshot_date", (silver_key("marketing_touches"),),
-         _snapshot_summary(lambda i, d: product.campaign_effectiveness(i.silver("marketing_touches"), d)),
-         "Touches, click and conversion rates per campaign and channel, per snapshot."),
-]
-
-
-def declared_columns(mart: str) -> list[str]:
-    cols = GOLD_COLUMNS[mart]
-    return cols if mart not in SNAPSHOT_SUMMARIES or "snapshot_date" in cols else [*cols, "snapshot_date"]
-
-
-def build_gold_asset(mart: Mart):
-    key = gold_key(mart.name)
-
-    @asset(
-        key=key, group_name="gold", description=mart.description, deps=list(mart.deps),
-        partitions_def=mart.partitions, backfill_policy=BackfillPolicy.single_run(), kinds=KIND,
-        tags={"layer": "gold"}, check_specs=checks.specs(key, mart.name),
-    )
+    @asset(key=key, group_name="gold", description=spec.description, deps=[_dep(d) for d in spec.deps],
+           partitions_def=partitions_def(spec.partitions), backfill_policy=BackfillPolicy.single_run(), kinds=KIND,
+           tags=TAGS, check_specs=check_specs)
     def _gold(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource) -> MaterializeResult:
         session = spark.spark_session
+        reader = LakeReader(session, lake.root)
         start, end = day_window(context)
-        window = date_window_predicate(mart.partition_column, start, end)
-        df = mart.build(Inputs(session, lake, start, end)).filter(window)
-        path = lake.table("gold", mart.name)
-        replace_where(df, path, window, [mart.partition_column])
-        written = session.read.format("delta").load(path).filter(window).cache()
-        rows = written.count()
-        results = checks.evaluate(key, mart.name, written, declared_columns(mart.name), session, lake, start, end)
-        summary = checks.summary(mart.name, written, rows)
+        window = date_window_predicate(spec.partition_column, start, end)
+        df = spec.build(Inputs(reader, start, end)).filter(window)
+        path = reader.path("gold", spec.name)
+        replace_where(df, path, window, [spec.partition_column])
+        written = reader.load("gold", spec.name).filter(window).cache()
+        rows, values = figures(spec, written)
+        given = CheckInput(written, reader.load, start, end)
+        results = [key_unique(key, written, _unique_key(spec), severity=AssetCheckSeverity.ERROR),
+                   schema_matches(key, written, spec.column_names),
+                   *[check_result(key, check, given) for check in spec.checks]]
         written.unpersist()
-        context.log.info(f"gold/{mart.name}: {summary}")
+        summary = summary_line(spec, rows, values)
+        context.log.info(f"{spec.path}: {summary}")
         return MaterializeResult(metadata=table_metadata(session, path, rows, summary=summary),
                                  check_results=results)
 
     return _gold
 
 
-assets = [build_gold_asset(mart) for mart in MARTS]
-MARTS_BY_NAME = {mart.name: mart for mart in MARTS}
+def build_whole_asset(spec: TableSpec):
+    """An unpartitioned table, overwritten whole; its summary figures are metadata by label."""
+
+    @asset(key=asset_key(spec), group_name="gold", description=spec.description, deps=[_dep(d) for d in spec.deps],
+           kinds=KIND, tags=TAGS)
+    def _gold_whole(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource) -> MaterializeResult:
+        session = spark.spark_session
+        reader = LakeReader(session, lake.root)
+        path = reader.path("gold", spec.name)
+        rebuilt = spec.build(Inputs(reader))
+        rebuilt.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+        rows, values = figures(spec, reader.load("gold", spec.name))
+        context.log.info(f"{spec.path}: {summary_line(spec, rows, values)}")
+        extra = {label: value for (label, _), value in zip(spec.summary, values)}
+        return MaterializeResult(metadata=table_metadata(session, path, rows, **extra))
+
+    return _gold_whole
+
+
+assets = [build_mart_asset(spec) if spec.partitions else build_whole_asset(spec) for spec in GOLD_SPECS]

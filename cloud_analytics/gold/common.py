@@ -19,6 +19,8 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib import spec
+
 EXACT = "decimal(18,6)"
 MONEY = "decimal(18,2)"
 CENTS = 2
@@ -72,11 +74,10 @@ def merged_flags(col: str = "dq_flags") -> Column:
         F.coalesce(F.col(col), F.array().cast("array<string>"))))))
 
 
-def contract(df: DataFrame, mart: str) -> DataFrame:
-    """``df`` restricted to, and ordered as, the mart's declared columns (``GOLD_COLUMNS``)."""
-    from cloud_analytics.gold.schemas import GOLD_COLUMNS
-
-    missing = [c for c in GOLD_COLUMNS[mart] if c not in df.columns]
+def contract(df: DataFrame, declared: tuple[spec.Column, ...]) -> DataFrame:
+    """``df`` restricted to, and ordered as, the mart's declared columns (``gold/columns.py``)."""
+    names = [c.name for c in declared]
+    missing = [c for c in names if c not in df.columns]
     if missing:
-        raise ValueError(f"gold mart {mart!r} is missing declared columns {missing}")
-    return df.select(*GOLD_COLUMNS[mart])
+        raise ValueError(f"gold mart is missing declared columns {missing}")
+    return df.select(*names)

@@ -34,6 +34,7 @@ from datetime import date
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
 from cloud_analytics.gold.common import (
     EXACT,
     MONEY,
@@ -183,4 +184,4 @@ def customer_360(orgs: DataFrame, events: DataFrame, billing: DataFrame, tickets
     zero.update({c: F.coalesce(F.col(c), F.lit(0).try_cast(MONEY)) for c in AMOUNTS_ZERO})
     zero["cost_total_usd_exact"] = F.coalesce(F.col("cost_total_usd_exact"), F.lit(0).try_cast(EXACT))
     df = df.withColumns(zero)
-    return contract(add_health_score(health_components(df)), "customer_360")
+    return contract(add_health_score(health_components(df)), C.CUSTOMER_360)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
 from cloud_analytics.gold.common import cents, contract, count_if, merged_flags, ratio, sum_exact, sum_money
 
 AMOUNTS = ("subtotal", "credits", "taxes", "total")
@@ -48,7 +49,7 @@ def revenue_by_org_month(billing: DataFrame) -> DataFrame:
         *local.values(), *usd.values(),
         merged_flags().alias("flags"),
     ).withColumn("is_credit_note", F.coalesce(F.col("subtotal_usd") < 0, F.col("subtotal") < 0))
-    return contract(out, "revenue_by_org_month")
+    return contract(out, C.REVENUE_BY_ORG_MONTH)
 
 
 def revenue_trend_monthly(billing: DataFrame) -> DataFrame:
@@ -65,7 +66,7 @@ def revenue_trend_monthly(billing: DataFrame) -> DataFrame:
                               F.col("total_usd").alias("prev_total_usd"))
     out = monthly.join(previous, "month", "left").withColumn(
         "mom_growth", ratio(F.col("total_usd") - F.col("prev_total_usd"), F.abs("prev_total_usd")))
-    return contract(out, "revenue_trend_monthly")
+    return contract(out, C.REVENUE_TREND_MONTHLY)
 
 
 def credit_impact(billing: DataFrame) -> DataFrame:
@@ -79,7 +80,7 @@ def credit_impact(billing: DataFrame) -> DataFrame:
         "credit_ratio": F.when(F.col("subtotal_usd") > 0, ratio(F.col("credits_usd"), F.col("subtotal_usd"))),
         "net_of_credits_usd": (F.col("subtotal_usd") - F.col("credits_usd")).try_cast("decimal(18,2)"),
     })
-    return contract(out, "credit_impact")
+    return contract(out, C.CREDIT_IMPACT)
 
 
 def cost_vs_billing_reconciliation(events: DataFrame, billing: DataFrame) -> DataFrame:
@@ -106,4 +107,4 @@ def cost_vs_billing_reconciliation(events: DataFrame, billing: DataFrame) -> Dat
         "difference_usd": (F.col("invoiced_total_usd") - F.col("usage_cost_usd")).try_cast("decimal(18,2)"),
         "billing_ratio": ratio(F.col("invoiced_total_usd"), F.col("usage_cost_usd")),
     })
-    return contract(out, "cost_vs_billing_reconciliation")
+    return contract(out, C.COST_VS_BILLING_RECONCILIATION)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
 from cloud_analytics.gold.common import EXACT, cents, contract, count_if, latest_snapshot, ratio, sum_exact
 
 GENAI = "genai"
@@ -44,7 +45,7 @@ def genai_tokens_by_org_date(events: DataFrame) -> DataFrame:
         "recorded_cost_usd": cents(F.col("recorded_cost_usd_exact")),
     }).withColumn("recorded_cost_per_1k_tokens_usd",
                   ratio(F.col("recorded_cost_usd_exact") * 1000, F.col("genai_tokens")))
-    return contract(out, "genai_tokens_by_org_date")
+    return contract(out, C.GENAI_TOKENS_BY_ORG_DATE)
 
 
 def user_activity(users: DataFrame, snapshot: date | None = None) -> DataFrame:
@@ -64,7 +65,7 @@ def user_activity(users: DataFrame, snapshot: date | None = None) -> DataFrame:
         "users_never_logged_in": F.col("users") - F.col("users_logged_in"),
         "active_rate": ratio(F.col("active_users"), F.col("users")),
     })
-    return contract(out, "user_activity")
+    return contract(out, C.USER_ACTIVITY)
 
 
 def campaign_effectiveness(touches: DataFrame, snapshot: date | None = None) -> DataFrame:
@@ -85,4 +86,4 @@ def campaign_effectiveness(touches: DataFrame, snapshot: date | None = None) -> 
         "conversion_rate": ratio(F.col("conversions"), F.col("touches")),
         "click_to_conversion_rate": ratio(F.col("conversions_after_click"), F.col("clicks")),
     })
-    return contract(out, "campaign_effectiveness")
+    return contract(out, C.CAMPAIGN_EFFECTIVENESS)

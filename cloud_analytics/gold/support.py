@@ -17,6 +17,7 @@ from datetime import date
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
 from cloud_analytics.gold.common import contract, count_if, latest_snapshot, ratio
 
 CRITICAL = "critical"
@@ -42,7 +43,7 @@ def tickets_by_org_date(tickets: DataFrame, snapshot: date | None = None) -> Dat
         "open_backlog": (F.sum("opened").over(running) - F.sum("resolved").over(running)).try_cast("bigint"),
         "sla_breach_rate": ratio(F.col("sla_breached"), F.col("opened")),
     })
-    return contract(out, "tickets_by_org_date")
+    return contract(out, C.TICKETS_BY_ORG_DATE)
 
 
 def ticket_resolution_metrics(tickets: DataFrame, snapshot: date | None = None) -> DataFrame:
@@ -61,4 +62,4 @@ def ticket_resolution_metrics(tickets: DataFrame, snapshot: date | None = None) 
         count_if(F.col("sla_breached")).alias("sla_breached"),
         F.avg(F.when(F.col("csat_valid"), F.col("csat"))).alias("mean_csat"),
     ).withColumn("sla_breach_rate", ratio(F.col("sla_breached"), F.col("ticket_count")))
-    return contract(out, "ticket_resolution_metrics")
+    return contract(out, C.TICKET_RESOLUTION_METRICS)

@@ -16,6 +16,7 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
 from cloud_analytics.gold.common import cents, contract, count_if, latest_snapshot, ratio, sum_exact
 
 IDLE_DAYS = 7  # a running resource with no event in the last 7 days of data is idle
@@ -56,7 +57,7 @@ def org_daily_usage_by_service(events: DataFrame) -> DataFrame:
     return contract(daily.withColumns({
         "daily_cost_usd": cents(F.col("daily_cost_usd_exact")),
         "cost_per_request": ratio(F.col("daily_cost_usd_exact"), F.col("requests")),
-    }), "org_daily_usage_by_service")
+    }), C.ORG_DAILY_USAGE_BY_SERVICE)
 
 
 def usage_hourly_by_service_region(events: DataFrame) -> DataFrame:
@@ -64,8 +65,7 @@ def usage_hourly_by_service_region(events: DataFrame) -> DataFrame:
     region; usage_date = the hour's UTC day, the partition)."""
     hourly = events.groupBy(F.col("event_date").alias("usage_date"), "event_hour", "service", "region") \
         .agg(*usage_aggregates())
-    return contract(hourly.withColumn("cost_usd", cents(F.col("cost_usd_exact"))),
-                    "usage_hourly_by_service_region")
+    return contract(hourly.withColumn("cost_usd", cents(F.col("cost_usd_exact"))), C.USAGE_HOURLY_BY_SERVICE_REGION)
 
 
 def usage_daily_by_service_region(events: DataFrame) -> DataFrame:
@@ -73,8 +73,7 @@ def usage_daily_by_service_region(events: DataFrame) -> DataFrame:
     with carbon_kg and carbon_measured (false on days with only v1 events: carbon null)."""
     daily = events.groupBy(F.col("event_date").alias("usage_date"), "service", "region") \
         .agg(*usage_aggregates())
-    return contract(daily.withColumn("cost_usd", cents(F.col("cost_usd_exact"))),
-                    "usage_daily_by_service_region")
+    return contract(daily.withColumn("cost_usd", cents(F.col("cost_usd_exact"))), C.USAGE_DAILY_BY_SERVICE_REGION)
 
 
 def resource_utilization(resources: DataFrame, events: DataFrame, snapshot: date | None = None,
@@ -118,4 +117,4 @@ def resource_utilization(resources: DataFrame, events: DataFrame, snapshot: date
         "cost_usd": cents(F.col("cost_usd_exact")),
         "is_idle_running": F.coalesce(F.col("state") == RUNNING, F.lit(False)) & (F.col("events_last_7d") == 0),
     })
-    return contract(out, "resource_utilization")
+    return contract(out, C.RESOURCE_UTILIZATION)

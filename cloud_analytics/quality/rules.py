@@ -8,7 +8,7 @@ change.
 
 from __future__ import annotations
 
-from cloud_analytics.bronze.schemas import CSV_SOURCES
+from cloud_analytics.bronze.specs import CSV_SOURCES, USAGE_EVENTS
 from cloud_analytics.quality import rules_events, rules_tables
 from cloud_analytics.quality.common import LOOKUPS
 from cloud_analytics.quality.model import Lookup, Rule
@@ -17,8 +17,7 @@ RULES: list[Rule] = rules_tables.RULES + rules_events.RULES
 
 # The column whose value is a row's partition (day, snapshot day or invoice month).
 PARTITION_COLUMNS: dict[str, str] = {
-    **{source.name: source.partition_column for source in CSV_SOURCES},
-    "usage_events": "event_date",
+    spec.name: spec.partition_column for spec in (*(source.spec for source in CSV_SOURCES), USAGE_EVENTS)
 }
 TABLES: tuple[str, ...] = tuple(PARTITION_COLUMNS)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
-from cloud_analytics.bronze.schemas import CSV_SOURCES_BY_NAME
+from cloud_analytics.bronze.specs import CSV_SOURCES_BY_NAME
 from cloud_analytics.quality import common
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.quality.model import FIX_AND_FLAG, FLAG, QUARANTINE, Rule

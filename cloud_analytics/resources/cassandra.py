@@ -12,8 +12,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-import os
-
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
@@ -41,13 +39,13 @@ class CassandraResource(ConfigurableResource):
     connect_timeout_s: float = 10.0
 
     @classmethod
-    def from_settings(cls, settings: Settings, secrets_from_env: bool = False) -> "CassandraResource":
-        """Build from settings; with ``secrets_from_env`` secrets set in the process
-        environment are passed as ``EnvVar`` so Dagster never displays their value."""
+    def from_settings(cls, settings: Settings, secrets_as_env_vars: bool = False) -> "CassandraResource":
+        """Build from settings; with ``secrets_as_env_vars`` the secrets that came from the
+        process environment are passed as ``EnvVar`` so Dagster never displays their value."""
         secrets = {"password": settings.cassandra_password, "astra_token": settings.astra_token}
-        if secrets_from_env:
+        if secrets_as_env_vars:
             for field_name, var in (("password", "CASSANDRA_PASSWORD"), ("astra_token", "ASTRA_TOKEN")):
-                if os.environ.get(PREFIX + var):
+                if var in settings.secrets_in_environment:
                     secrets[field_name] = EnvVar(PREFIX + var)
         return cls(
             hosts=list(settings.cassandra_hosts),

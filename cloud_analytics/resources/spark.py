@@ -8,14 +8,14 @@ decides them; later callers get the same session back (``getOrCreate``).
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dagster_pyspark import LazyPySparkResource
 from pydantic import PrivateAttr
 
-from cloud_analytics.config import Settings, load_settings
+from cloud_analytics.config import Settings
 
 
 class SparkSetupError(RuntimeError):
@@ -34,41 +34,59 @@ def delta_jars(jars_dir: Path) -> list[str]:
     return jars
 
 
-def spark_conf(settings: Settings) -> dict[str, str]:
-    """The Spark confs of the platform, from settings."""
+@dataclass(frozen=True)
+class SparkOptions:
+    """What a session is built from (a slice of Settings, so a resource can carry it)."""
+
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = 4
+    jars_dir: Path = Path(".jars")
+    extra_conf: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SparkOptions":
+        return cls(settings.spark_master, settings.spark_driver_memory, settings.spark_shuffle_partitions,
+                   settings.jars_dir, settings.spark_extra_conf)
+
+
+def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
+    """The Spark confs of the platform."""
+    if isinstance(options, Settings):
+        options = SparkOptions.from_settings(options)
     conf = {
         "spark.app.name": "cloud-analytics",
-        "spark.master": settings.spark_master,
-        "spark.driver.memory": settings.spark_driver_memory,
-        "spark.jars": ",".join(delta_jars(settings.jars_dir)),
+        "spark.master": options.master,
+        "spark.driver.memory": options.driver_memory,
+        "spark.jars": ",".join(delta_jars(options.jars_dir)),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         # The day boundary of every partition is UTC, whatever the machine's zone.
         "spark.sql.session.timeZone": "UTC",
         "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
         "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
-        "spark.sql.shuffle.partitions": str(settings.spark_shuffle_partitions),
+        "spark.sql.shuffle.partitions": str(options.shuffle_partitions),
         # Delta reads its log with 50 tasks by default: far too many on 2 cores.
         "spark.databricks.delta.snapshotPartitions": "2",
         "spark.ui.showConsoleProgress": "false",
         "spark.ui.enabled": "false",
     }
-    if settings.spark_master.startswith("local"):
+    if options.master.startswith("local"):
         # Never depend on the machine's hostname resolving for a local run.
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
-    conf.update(dict(settings.spark_extra_conf))
+    conf.update(dict(options.extra_conf))
     return conf
 
 
-def get_spark(settings: Settings | None = None):
+def get_spark(settings: SparkOptions | Settings):
     """Return this process's SparkSession, creating it with the platform's confs."""
     from pyspark.sql import SparkSession
 
-    settings = settings or load_settings()
-    conf = spark_conf(settings)
-    if settings.spark_master.startswith("sc://"):
-        builder = SparkSession.builder.remote(settings.spark_master)
+    options = SparkOptions.from_settings(settings) if isinstance(settings, Settings) else settings
+    conf = spark_conf(options)
+    if options.master.startswith("sc://"):
+        builder = SparkSession.builder.remote(options.master)
         conf = {k: v for k, v in conf.items() if k not in ("spark.master", "spark.jars")}
     else:
         builder = SparkSession.builder
@@ -78,10 +96,10 @@ def get_spark(settings: Settings | None = None):
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM failed to start: say why in words
         raise SparkSetupError(
-            f"Spark could not start (master {settings.spark_master}): {exc}. "
+            f"Spark could not start (master {options.master}): {exc}. "
             "Check that JDK 17 is installed (`java -version`) and `make setup` has run."
         ) from exc
-    if not settings.spark_master.startswith("sc://"):
+    if not options.master.startswith("sc://"):
         session.sparkContext.setLogLevel("WARN")
     return session
 
@@ -90,7 +108,9 @@ class SparkResource(LazyPySparkResource):
     """dagster-pyspark's lazy resource with the platform's Delta confs.
 
     The session starts on first use, so assets that never touch Spark pay nothing, and
-    all Spark assets of a run share it (the jobs use the in-process executor).
+    all Spark assets of a run share it (the jobs use the in-process executor). Everything the
+    session needs is a field, set by the resource builder from settings: nothing here reads
+    the environment.
     """
 
     spark_config: dict[str, Any] = {}
@@ -111,17 +131,10 @@ class SparkResource(LazyPySparkResource):
             spark_config=dict(settings.spark_extra_conf),
         )
 
-    def _settings(self) -> Settings:
-        base = load_settings()
-        return replace(
-            base,
-            spark_master=self.master,
-            spark_driver_memory=self.driver_memory,
-            spark_shuffle_partitions=self.shuffle_partitions,
-            jars_dir=Path(self.jars_dir) if self.jars_dir else base.jars_dir,
-            spark_extra_conf=tuple(self.spark_config.items()) or base.spark_extra_conf,
-        )
+    def options(self) -> SparkOptions:
+        return SparkOptions(self.master, self.driver_memory, self.shuffle_partitions, Path(self.jars_dir),
+                            tuple(self.spark_config.items()))
 
     def _init_session(self) -> None:
         if self._spark_session is None:
-            self._spark_session = get_spark(self._settings())
+            self._spark_session = get_spark(self.options())

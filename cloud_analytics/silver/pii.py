@@ -18,11 +18,12 @@ The result equals Python's ``hmac.new(key, msg, sha256).hexdigest()``.
 from __future__ import annotations
 
 import hashlib
-import os
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+# The pepper is configuration: read at the edge (``config``) and handed in by the ``quality``
+# resource; this module only names the variable in its errors.
 PEPPER_ENV = "CLOUD_ANALYTICS_PII_PEPPER"
 BLOCK_SIZE = 64  # SHA-256 block size in bytes
 MIN_PEPPER_BYTES = 16
@@ -32,17 +33,12 @@ class PepperError(ValueError):
     """The pseudonymization key is missing or too short (the message never shows it)."""
 
 
-def read_pepper(environ: dict[str, str] | None = None) -> str:
-    """The pepper from ``CLOUD_ANALYTICS_PII_PEPPER``; an error, never a default, when unset."""
-    value = (os.environ if environ is None else environ).get(PEPPER_ENV, "")
-    if not value.strip():
-        raise PepperError(f"{PEPPER_ENV} is not set: emails cannot be pseudonymized without a key")
-    return value
-
-
 def hmac_pads(pepper: str | bytes) -> tuple[bytes, bytes]:
     """(K' ⊕ ipad, K' ⊕ opad) of RFC 2104 for SHA-256."""
     key = pepper.encode("utf-8") if isinstance(pepper, str) else bytes(pepper)
+    if not key.strip():
+        raise PepperError(f"{PEPPER_ENV} is not set (and `make setup` wrote no local one): "
+                          "emails cannot be pseudonymized without a key")
     if len(key) < MIN_PEPPER_BYTES:
         raise PepperError(f"{PEPPER_ENV} must be at least {MIN_PEPPER_BYTES} bytes")
     if len(key) > BLOCK_SIZE:

@@ -84,3 +84,19 @@ def latest_per_key(df: DataFrame, keys: Sequence[str], order_col: str = "snapsho
     """Each key's row from its most recent snapshot (for fact-like snapshot tables)."""
     last = Window.partitionBy(*keys).orderBy(F.col(order_col).desc(), F.to_json(F.struct("*")))
     return df.withColumn("_n", F.row_number().over(last)).filter("_n = 1").drop("_n")
+
+
+# -- the invariants a history must keep (the history tables' checks) -------------------------
+
+
+def keys_with_several_current(history: DataFrame, entity: str) -> int:
+    """Entities with more than one open version (there must be at most one)."""
+    return history.filter("is_current").groupBy(entity).count().filter("count > 1").count()
+
+
+def bad_versions(history: DataFrame, entity: str) -> int:
+    """Versions that are empty (valid_from >= valid_to) or overlap the entity's next version."""
+    by_key = Window.partitionBy(entity).orderBy("valid_from")
+    ordered = history.withColumn("_next_from", F.lead("valid_from").over(by_key))
+    return ordered.filter((F.col("valid_from") >= F.col("valid_to"))
+                          | (F.col("_next_from").isNotNull() & (F.col("_next_from") < F.col("valid_to")))).count()

@@ -2,8 +2,8 @@
 
 An event is enriched with its org's current attributes (plan tier, industry, region) and its
 resource's (state, created_at), then scored against the batch layer's baseline for its org
-and service (``baseline.py``), falling back to the service's baseline over all orgs when the
-org's history is short. The score is the robust z-score used by silver (Iglewicz–Hoaglin,
+and service (built by the batch layer, ``gold/baselines.py``), falling back to the service's
+baseline over all orgs (``ALL_ORGS``) when the org has fewer than ``MIN_EVENTS`` events. The score is the robust z-score used by silver (Iglewicz–Hoaglin,
 the same threshold 3.5); an event with a score above it, and a cost above the baseline's p99,
 becomes an alert with its reason. Requiring both keeps a long but ordinary tail quiet, as
 silver does by requiring two methods to agree.
@@ -15,14 +15,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from cloud_analytics.silver.anomaly import MAD_SCALE, MAD_THRESHOLD, MEAN_AD_SCALE
-from cloud_analytics.speed.baseline import ALL_ORGS, MIN_EVENTS
+from cloud_analytics.gold.baselines import ALL_ORGS
 
-ALERT_SCHEMA = (
-    "alert_id string, org_id string, event_id string, event_ts timestamp, event_date date, service string, "
-    "resource_id string, cost_usd double, baseline_median_usd double, baseline_scope string, robust_z double, "
-    "threshold double, reason string, plan_tier string, industry string, hq_region string, resource_state string, "
-    "stream_run string, batch_id bigint, alert_date date"
-)
+MIN_EVENTS = 20  # an org's own baseline is used from this many events on
 ORG_COLUMNS = ("plan_tier", "industry", "hq_region")
 RESOURCE_COLUMNS = {"state": "resource_state", "created_at": "resource_created_at"}
 
@@ -64,7 +59,7 @@ def score(events: DataFrame, baselines: DataFrame) -> DataFrame:
 
 
 def alerts(scored: DataFrame, stream_run: str, batch_id: int) -> DataFrame:
-    """The scored events that break their baseline, as alert rows (``ALERT_SCHEMA``)."""
+    """The scored events that break their baseline, as alert rows (the columns of ``speed/specs.USAGE_ALERTS``)."""
     fired = (F.col("robust_z") > MAD_THRESHOLD) & (F.col("cost_usd_increment") > F.col("baseline_p99_usd"))
     reason = F.format_string(
         "cost %.2f USD is %.1f robust-z above the %s median %.4f USD (threshold %.1f, above p99 %.4f)",

@@ -32,11 +32,13 @@ from cloud_analytics.gold.usage import org_daily_usage_by_service
 from cloud_analytics.quality.engine import evaluate
 from cloud_analytics.serving.loader import LoadResult, load_window, write_timestamp
 from cloud_analytics.serving.queries import as_date
-from cloud_analytics.serving.assets import TABLES_BY_NAME, batch_covered_until
+from cloud_analytics.serving.specs import GENAI_BY_ORG_DAY, ORG_DAILY_USAGE, SERVING_BY_NAME
+from cloud_analytics.serving.state import batch_covered_until
 from cloud_analytics.silver.usage_events import conform_events
 
 SPEED_TIMESTAMP_OFFSET_US = 2**50  # ≈ 35.7 years in microseconds
-SPEED_TABLES = {"org_daily_usage": org_daily_usage_by_service, "genai_by_org_day": genai_tokens_by_org_date}
+# The serving tables the speed view writes, and the gold formula that builds each one's mart.
+SPEED_TABLES = {ORG_DAILY_USAGE.name: org_daily_usage_by_service, GENAI_BY_ORG_DAY.name: genai_tokens_by_org_date}
 
 
 def speed_timestamp() -> int:
@@ -61,15 +63,15 @@ def speed_frames(events: DataFrame) -> dict[str, DataFrame]:
     """Serving rows (``source = 'speed'``) per speed-fed table, from conformed events."""
     out = {}
     for table, mart in SPEED_TABLES.items():
-        spec = TABLES_BY_NAME[table]
-        out[table] = spec.select(mart(events)).withColumn("source", F.lit("speed")).select(*spec.columns)
+        spec = SERVING_BY_NAME[table]
+        out[table] = spec.build(mart(events)).withColumn("source", F.lit("speed")).select(*spec.column_names)
     return out
 
 
 def write_speed_rows(session, table: str, rows: DataFrame, target: str) -> LoadResult:
     """Upsert speed rows in the speed write-time band (no deletes: bronze only grows)."""
-    spec = TABLES_BY_NAME[table]
-    return load_window(session, table, spec.columns, (tuple(r) for r in rows.toLocalIterator()), None, [], target,
+    spec = SERVING_BY_NAME[table]
+    return load_window(session, table, spec.column_names, (tuple(r) for r in rows.toLocalIterator()), None, [], target,
                        timestamp=speed_timestamp())
 
 

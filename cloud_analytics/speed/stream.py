@@ -2,10 +2,10 @@
 
 Source: ``bronze/usage_events`` read as a Delta stream. Bronze is written insert-only, so
 each stored event arrives here exactly once, already deduplicated; the stream's checkpoint
-(``<lake>/_checkpoints/speed_usage``) remembers the table version it reached. Every write of
-a micro-batch is idempotent, so a batch replayed after a crash changes nothing twice:
-Delta appends carry ``txnAppId``/``txnVersion`` (this checkpoint's id, the batch id),
-Cassandra writes are upserts by primary key.
+(``<lake>/_checkpoints/speed_usage``) remembers the table version it reached. The run is
+``lib/microbatch.py``'s. Every write of a micro-batch is idempotent, so a batch replayed
+after a crash changes nothing twice: Delta appends carry ``txnAppId``/``txnVersion`` (this
+checkpoint's id, the batch id), Cassandra writes are upserts by primary key.
 
 Per micro-batch: the watermark from earlier batches (``speed/_stream_state``); late rows
 counted (``speed/late_rows``); sliding-window partials of on-time rows
@@ -21,21 +21,24 @@ from datetime import date, datetime
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from cloud_analytics.bronze.stream import checkpoint_id
-from cloud_analytics.delta_io import ensure_table, table_exists
+from cloud_analytics.lib.delta_io import ensure_table, table_exists
+from cloud_analytics.lib.microbatch import append_once, checkpoint_id, run_available_now
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.serving.loader import load_window
+from cloud_analytics.serving.specs import USAGE_ALERTS_BY_ORG
 from cloud_analytics.speed import alerts as speed_alerts
 from cloud_analytics.speed.serving import serve_dates
-from cloud_analytics.speed.windows import WINDOW_SCHEMA, late_counts, watermark, window_partials
+from cloud_analytics.speed.specs import LATE_ROWS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS, schema
+from cloud_analytics.speed.windows import late_counts, watermark, window_partials
 
-LATE_SCHEMA = ("org_id string, service string, late_rows bigint, late_cost_usd decimal(18,6), "
-               "watermark timestamp, batch_id bigint, stream_run string, late_date date")
-STATE_SCHEMA = ("checkpoint_id string, batch_id bigint, stream_run string, rows bigint, late_rows bigint, "
-                "window_rows bigint, alerts bigint, batch_max_event_ts timestamp, max_event_ts timestamp, "
-                "watermark timestamp, ingest_ts timestamp, state_date date")
-ALERT_CQL_COLUMNS = ["org_id", "alert_date", "event_ts", "alert_id", "service", "resource_id", "cost_usd",
-                     "baseline_median_usd", "robust_z", "reason", "context", "stream_run", "loaded_at"]
+# The Delta schemas of the tables a micro-batch appends to, rendered from their specs.
+WINDOW_SCHEMA = schema(USAGE_WINDOWS)
+LATE_SCHEMA = schema(LATE_ROWS)
+ALERT_SCHEMA = schema(USAGE_ALERTS)
+STATE_SCHEMA = schema(STREAM_STATE)
+# A state row as the batch builds it; ingest_ts and state_date are stamped when it is written.
+_STATE_ROW_SCHEMA = STATE_SCHEMA.rsplit(", ingest_ts", 1)[0]
+ALERT_CQL_COLUMNS = USAGE_ALERTS_BY_ORG.column_names
 MAX_ALERT_LOG_LINES = 10
 
 
@@ -92,10 +95,10 @@ class SpeedStream:
         if not table_exists(self.spark, self.paths.bronze):
             raise FileNotFoundError(f"speed layer: bronze table {self.paths.bronze} does not exist yet: "
                                     "run the bronze usage stream first")
-        ensure_table(self.spark, self.paths.windows, WINDOW_SCHEMA, ["window_date"])
-        ensure_table(self.spark, self.paths.late, LATE_SCHEMA, ["late_date"])
-        ensure_table(self.spark, self.paths.alerts, speed_alerts.ALERT_SCHEMA, ["alert_date"])
-        ensure_table(self.spark, self.paths.state, STATE_SCHEMA, ["state_date"])
+        ensure_table(self.spark, self.paths.windows, WINDOW_SCHEMA, [USAGE_WINDOWS.partition_column])
+        ensure_table(self.spark, self.paths.late, LATE_SCHEMA, [LATE_ROWS.partition_column])
+        ensure_table(self.spark, self.paths.alerts, ALERT_SCHEMA, [USAGE_ALERTS.partition_column])
+        ensure_table(self.spark, self.paths.state, STATE_SCHEMA, [STREAM_STATE.partition_column])
         self.app_id = checkpoint_id(self.paths.checkpoint)
         self._dims = self._load_dims()
         self._baselines = (self.spark.read.format("delta").load(self.paths.baselines).cache()
@@ -104,14 +107,8 @@ class SpeedStream:
             self._note("no cost baselines yet (gold/cost_baselines): alerts start once the batch layer has run")
         source = (self.spark.readStream.format("delta").option("maxFilesPerTrigger", self.max_files)
                   .load(self.paths.bronze))
-        query = (source.writeStream.foreachBatch(self._process_batch)
-                 .option("checkpointLocation", self.paths.checkpoint)
-                 .trigger(availableNow=True)
-                 .queryName(f"speed_usage_{self.stream_run}".replace("-", "_"))
-                 .start())
-        query.awaitTermination()
-        if query.exception() is not None:
-            raise RuntimeError(f"speed layer stream failed: {query.exception()}")
+        run_available_now(source, self.paths.checkpoint, f"speed_usage_{self.stream_run}", self._process_batch,
+                          app_id=self.app_id, what="speed layer stream")
         if self._baselines is not None:
             self._baselines.unpersist()
         return self.report
@@ -178,7 +175,7 @@ class SpeedStream:
         newest = max(d for d in (prior, stats["max_ts"]) if d is not None)
         state = self.spark.createDataFrame(
             [(self.app_id, batch_id, self.stream_run, rows, late_rows, window_rows, alert_count, stats["max_ts"],
-              newest, wm_value)], STATE_SCHEMA.rsplit(", ingest_ts", 1)[0],
+              newest, wm_value)], _STATE_ROW_SCHEMA,
         ).withColumn("ingest_ts", F.current_timestamp()).withColumn("state_date", F.current_date())
         self._append_once(state, self.paths.state, batch_id)
 
@@ -206,13 +203,12 @@ class SpeedStream:
         if len(rows) > MAX_ALERT_LOG_LINES:
             self.log(f"… and {len(rows) - MAX_ALERT_LOG_LINES} more alerts in {self.paths.alerts}")
         if self.session is not None and rows:
-            load_window(self.session, "usage_alerts_by_org", ALERT_CQL_COLUMNS,
+            load_window(self.session, USAGE_ALERTS_BY_ORG.name, ALERT_CQL_COLUMNS,
                         (_alert_cql_row(r) for r in rows), None, [], self.target)
         return len(rows)
 
     def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:
-        (df.write.format("delta").mode("append")
-         .option("txnAppId", self.app_id).option("txnVersion", batch_id).save(path))
+        append_once(df, path, self.app_id, batch_id)
 
 
 def _alert_cql_row(row) -> tuple:

@@ -25,11 +25,7 @@ from pyspark.sql import functions as F
 WINDOW = "1 hour"
 SLIDE = "5 minutes"
 WATERMARK_DELAY = "10 minutes"
-
-WINDOW_SCHEMA = (
-    "window_start timestamp, window_end timestamp, org_id string, service string, cost_usd decimal(18,6), "
-    "requests double, event_count bigint, batch_id bigint, stream_run string, window_date date"
-)
+WINDOWS_PER_ROW = 12  # WINDOW / SLIDE: each instant lies in 12 windows
 
 
 def watermark(max_event_ts: datetime | None, delay: str = WATERMARK_DELAY) -> Column:

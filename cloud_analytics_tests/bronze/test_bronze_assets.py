@@ -1,7 +1,7 @@
 """Bronze materialized with Dagster on the generated dataset (scale 1)."""
 
-from cloud_analytics.bronze.schemas import CSV_SOURCES
-from cloud_analytics.runner import materialize_all
+from cloud_analytics.bronze.specs import CSV_SOURCES
+from cloud_analytics.pipeline import materialize_all
 
 # From landing-dataset.md, the figures the generator reproduces at scale 1.
 LANDING_ROWS = {"customers_orgs": 80, "users": 800, "resources": 400, "billing_monthly": 240,

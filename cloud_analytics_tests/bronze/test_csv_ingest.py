@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from cloud_analytics.bronze.csv_ingest import CsvLayoutError, count_records, ingest, read_header
-from cloud_analytics.bronze.schemas import CSV_SOURCES_BY_NAME
+from cloud_analytics.bronze.specs import CSV_SOURCES_BY_NAME
 
 ORGS = CSV_SOURCES_BY_NAME["customers_orgs"]
 RESOURCES = CSV_SOURCES_BY_NAME["resources"]

@@ -3,10 +3,10 @@
 The session fixtures share one test lake whose exact figures other tests assert, so nothing
 here touches it: this package gets its own temporary lake, its own Cassandra keyspace on the
 session's test node, its own Dagster instance, and small data (seed 7, a few event files cut
-to eight days). Code that reads the environment instead of the settings it is given (the
-silver pepper and quarantine-rate threshold, the Cassandra secrets passed as ``EnvVar``,
-``jobs._read_layer`` behind ``runner.materialize_all``) sees the same values: the package
-exports them for its lifetime and restores the session's afterwards. Runs go through
+to eight days). Secrets given to resources as ``EnvVar`` (the Cassandra password and the
+pepper) resolve from the environment, so they must be the
+fault lake's values: the package exports them for its lifetime and restores the session's
+afterwards. Nothing inside a layer reads the environment (``test_two_lakes.py`` proves it). Runs go through
 ``runner.run_step`` with explicit selections (not ``materialize_all``): only the assets the
 tests need, so the package stays within a few minutes.
 

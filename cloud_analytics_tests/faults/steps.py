@@ -8,7 +8,7 @@ from dagster import AssetKey
 from cloud_analytics.bronze.assets import csv_assets, usage_events_stream
 from cloud_analytics.gold.assets import assets as gold_assets
 from cloud_analytics.partitions import stream_runs
-from cloud_analytics.runner import StepResult, run_step, stream_run_key
+from cloud_analytics.orchestration.runner import StepResult, run_step, stream_run_key
 from cloud_analytics.serving.assets import assets as serving_assets
 from cloud_analytics.silver.assets import assets as silver_assets
 

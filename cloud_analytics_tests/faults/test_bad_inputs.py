@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from cloud_analytics.errors import PipelineError
+from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics_tests.faults import steps
 from cloud_analytics_tests.faults.helpers import (
     FAULT_LAKE_LAWS,

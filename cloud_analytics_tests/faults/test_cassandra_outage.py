@@ -16,7 +16,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from cloud_analytics.audit import run_audit
-from cloud_analytics.errors import PipelineError
+from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics_tests.faults import steps
 from cloud_analytics_tests.faults.helpers import FAULT_LAKE_LAWS, assert_audit_passes, law_serving, read

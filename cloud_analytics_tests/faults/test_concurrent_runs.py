@@ -15,7 +15,7 @@ import threading
 
 from dagster import DagsterInstance
 
-from cloud_analytics.errors import PipelineError
+from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics_tests.faults import steps
 from cloud_analytics_tests.faults.helpers import FAULT_LAKE_LAWS, assert_audit_passes, fingerprint, read
 

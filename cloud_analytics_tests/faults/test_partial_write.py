@@ -22,8 +22,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from cloud_analytics.audit import run_audit
-from cloud_analytics.delta_io import date_window_predicate
-from cloud_analytics.errors import PipelineError
+from cloud_analytics.lib.windows import date_window_predicate
+from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics_tests.faults import steps
 from cloud_analytics_tests.faults.helpers import (
     FAULT_LAKE_LAWS,

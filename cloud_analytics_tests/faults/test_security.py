@@ -152,12 +152,12 @@ SERVING = REPO_ROOT / "cloud_analytics" / "serving"
 CQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|TRUNCATE|BATCH|FROM|WHERE|VALUES|USING)\b|\?")
 # Every interpolation allowed in a CQL f-string: (file, expression) -> why it is not a value.
 ALLOWED = {
-    ("serving/assets.py", "spec.name"): "table name, ServingTable code constant",
-    ("serving/assets.py", "spec.partition_key"): "column name, ServingTable code constant",
-    ("serving/assets.py", "spec.range_column"): "column name, ServingTable code constant",
-    ("serving/assets.py", "_where(spec)"): "'<column> = ?' fragments with bind markers only",
-    ("serving/assets.py", "', '.join(spec.compare)"): "column names, ServingTable code constant",
-    ("serving/assets.py", "k"): "key column names (spec.key), ServingTable code constant",
+    ("serving/window.py", "spec.name"): "table name, ServingSpec code constant",
+    ("serving/window.py", "spec.partition_key"): "column name, ServingSpec code constant",
+    ("serving/window.py", "spec.range_column"): "column name, ServingSpec code constant",
+    ("serving/window.py", "where(spec)"): "'<column> = ?' fragments with bind markers only",
+    ("serving/window.py", "', '.join(spec.compare)"): "column names, ServingSpec code constant",
+    ("serving/window.py", "k"): "key column names (spec.key), ServingSpec code constant",
     ("serving/loader.py", "table"): "table name, passed from ServingTable.name",
     ("serving/loader.py", "names"): "column names, passed from ServingTable.columns",
     ("serving/loader.py", "marks"): "'?, ?, …' bind markers",
@@ -204,11 +204,11 @@ def test_cql_values_are_bound_never_formatted_into_statements():
     assert formatted == [], "CQL built with % or .format:\n" + "\n".join(formatted)
 
     # What the allowed identifiers hold at run time: identifiers only, from code.
-    from cloud_analytics.serving.assets import TABLES
+    from cloud_analytics.serving.specs import GOLD_FED as TABLES
     from cloud_analytics.serving.schema import ADDED_COLUMNS
 
     for spec in TABLES:
-        names = [spec.name, spec.partition_key, *spec.columns, *spec.key, *spec.compare]
+        names = [spec.name, spec.partition_key, *spec.column_names, *spec.key, *spec.compare]
         names += [spec.range_column] if spec.range_column else []
         assert all(IDENTIFIER.match(n) for n in names), spec.name
     for table, column, cql_type in ADDED_COLUMNS:

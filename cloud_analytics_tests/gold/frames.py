@@ -1,11 +1,11 @@
-"""Hand-built silver frames for gold tests: exactly the columns of ``silver.schemas``, typed as
+"""Hand-built silver frames for gold tests: exactly the columns of ``silver.specs``, typed as
 silver writes them; a test gives only the columns it cares about, the rest are null."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from cloud_analytics.silver.schemas import SILVER_COLUMNS
+from cloud_analytics.silver.specs import SILVER_BY_NAME
 
 SNAP = date(2025, 9, 1)
 _ARR = "array<string>"
@@ -64,8 +64,8 @@ DEFAULTS["usage_events"].update({"org_id": "org_a", "resource_id": "res_a", "ser
 
 def schema(table: str) -> str:
     types = SILVER_TYPES[table]
-    assert list(types) == SILVER_COLUMNS[table], f"test types of {table} drift from silver/schemas.py"
-    return ", ".join(f"`{c}` {types[c]}" for c in SILVER_COLUMNS[table])
+    assert list(types) == SILVER_BY_NAME[table].column_names, f"test types of {table} drift from silver/specs.py"
+    return ", ".join(f"`{c}` {types[c]}" for c in types)
 
 
 def _event_row(row: dict) -> dict:
@@ -85,7 +85,7 @@ def silver(spark, table: str, *rows: dict):
             row = _event_row(row)
         unknown = set(row) - set(SILVER_TYPES[table])
         assert not unknown, f"not silver columns of {table}: {unknown}"
-        out.append(tuple(row.get(c) for c in SILVER_COLUMNS[table]))
+        out.append(tuple(row.get(c) for c in SILVER_TYPES[table]))
     return spark.createDataFrame(out, schema(table))
 
 

@@ -19,7 +19,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from cloud_analytics.gold.anomalies import cost_anomaly_mart, daily_costs
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
+from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics_tests.gold.frames import ev, silver
 
 A = [10, 11, 9, 10, 12, 8, 10, 11, 9, 10, 12, 8, 10, 11, 100, 9, 10, 12, 8, 10]
@@ -39,7 +39,7 @@ def history(spark):
 @pytest.fixture(scope="module")
 def full(history):
     out = cost_anomaly_mart(history)
-    assert out.columns == GOLD_COLUMNS["cost_anomaly_mart"]
+    assert out.columns == GOLD_BY_NAME["cost_anomaly_mart"].column_names
     return {(r.org_id, r.date, r.service): r for r in out.collect()}
 
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 import pytest
 
 from cloud_analytics.gold.customer_360 import WEIGHTS, add_health_score, customer_360, health_components
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
+from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics_tests.gold.frames import ev, silver
 
 COMPONENTS = "usage_component double, support_component double, csat_component double, " \
@@ -119,7 +119,7 @@ def mart(spark):
           for i in range(3)],
     )
     out = customer_360(orgs, events, billing, tickets, surveys, touches)
-    assert out.columns == GOLD_COLUMNS["customer_360"]
+    assert out.columns == GOLD_BY_NAME["customer_360"].column_names
     return {r.org_id: r for r in out.collect()}
 
 

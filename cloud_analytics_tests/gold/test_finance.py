@@ -13,7 +13,7 @@ from cloud_analytics.gold.finance import (
     revenue_by_org_month,
     revenue_trend_monthly,
 )
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
+from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics_tests.gold.frames import ev, silver
 
 JUL, AUG, SEP, OCT = date(2025, 7, 1), date(2025, 8, 1), date(2025, 9, 1), date(2025, 10, 1)
@@ -44,7 +44,7 @@ def billing(spark):
 
 def test_revenue_by_org_month(billing):
     out = revenue_by_org_month(billing)
-    assert out.columns == GOLD_COLUMNS["revenue_by_org_month"]
+    assert out.columns == GOLD_BY_NAME["revenue_by_org_month"].column_names
     rows = {(r.org_id, r.month): r for r in out.collect()}
     jul = rows[("org_a", JUL)]
     assert (jul.currency, jul.fx_rate, jul.invoice_count, jul.invoice_ids) == ("EUR", 1.1, 1, ["i1"])
@@ -69,7 +69,7 @@ def test_several_invoices_in_different_currencies_keep_usd_only(spark):
 
 def test_revenue_trend_monthly_and_growth(billing):
     out = revenue_trend_monthly(billing)
-    assert out.columns == GOLD_COLUMNS["revenue_trend_monthly"]
+    assert out.columns == GOLD_BY_NAME["revenue_trend_monthly"].column_names
     rows = {r.month: r for r in out.collect()}
     assert set(rows) == {JUL, AUG, OCT}
     jul, aug, oct_ = rows[JUL], rows[AUG], rows[OCT]
@@ -83,7 +83,7 @@ def test_revenue_trend_monthly_and_growth(billing):
 
 def test_credit_impact(billing):
     out = credit_impact(billing)
-    assert out.columns == GOLD_COLUMNS["credit_impact"]
+    assert out.columns == GOLD_BY_NAME["credit_impact"].column_names
     rows = {(r.month, r.org_id): r for r in out.collect()}
     assert rows[(JUL, "org_a")].credit_ratio == pytest.approx(0.1)  # 11.00 / 110.00
     assert rows[(JUL, "org_a")].net_of_credits_usd == Decimal("99.00")
@@ -100,7 +100,7 @@ def test_cost_vs_billing_reconciliation(spark, billing):
         ev("u4", datetime(2025, 7, 21, 0, 0), 5.00, org_id="org_c"),
     )
     out = cost_vs_billing_reconciliation(events, billing)
-    assert out.columns == GOLD_COLUMNS["cost_vs_billing_reconciliation"]
+    assert out.columns == GOLD_BY_NAME["cost_vs_billing_reconciliation"].column_names
     rows = {(r.org_id, r.month): r for r in out.collect()}
     jul = rows[("org_a", JUL)]
     assert (jul.usage_cost_usd, jul.usage_event_count, jul.usage_days) == (Decimal("100.00"), 2, 2)

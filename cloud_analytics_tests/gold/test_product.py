@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from cloud_analytics.gold.product import campaign_effectiveness, genai_tokens_by_org_date, user_activity
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
+from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics_tests.gold.frames import ev, silver
 
 
@@ -22,7 +22,7 @@ def test_genai_tokens_estimated_and_recorded_cost(spark):
         ev("v1", datetime(2025, 7, 10, 3, 0), 1.10, service="genai", schema_version=1),  # v1: no tokens
     )
     out = genai_tokens_by_org_date(events)
-    assert out.columns == GOLD_COLUMNS["genai_tokens_by_org_date"]
+    assert out.columns == GOLD_BY_NAME["genai_tokens_by_org_date"].column_names
     rows = {r.date: r for r in out.collect()}
     day = rows[date(2025, 7, 20)]
     assert (day.genai_tokens, day.genai_event_count, day.token_event_count, day.tokens_measured) == (2000, 3, 2, True)
@@ -48,7 +48,7 @@ def test_user_activity(spark):
         user("u5", "org_b", True, date(2025, 8, 31), snapshot_date=date(2025, 8, 31)),  # old snapshot only
     )
     out = user_activity(users)
-    assert out.columns == GOLD_COLUMNS["user_activity"]
+    assert out.columns == GOLD_BY_NAME["user_activity"].column_names
     rows = {r.org_id: r for r in out.collect()}
     a = rows["org_a"]
     assert (a.users, a.active_users, a.users_logged_in, a.users_never_logged_in, a.users_logged_in_last_30d) == (
@@ -70,7 +70,7 @@ def test_campaign_effectiveness(spark):
         touch("m5", "org_a", False, False, channel="ads"),
     )
     out = campaign_effectiveness(touches)
-    assert out.columns == GOLD_COLUMNS["campaign_effectiveness"]
+    assert [*out.columns, "snapshot_date"] == GOLD_BY_NAME["campaign_effectiveness"].column_names
     rows = {(r.campaign, r.channel): r for r in out.collect()}
     email = rows[("welcome", "email")]
     assert (email.touches, email.orgs_reached, email.clicks, email.conversions) == (4, 3, 2, 2)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
+from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics.gold.support import ticket_resolution_metrics, tickets_by_org_date
 from cloud_analytics_tests.gold.frames import silver
 
@@ -40,7 +40,7 @@ def tickets(spark):
 
 def test_opened_resolved_and_backlog(tickets):
     out = tickets_by_org_date(tickets)
-    assert out.columns == GOLD_COLUMNS["tickets_by_org_date"]
+    assert out.columns == GOLD_BY_NAME["tickets_by_org_date"].column_names
     got = {(r.date, r.severity): (r.opened, r.resolved, r.open_backlog) for r in out.collect()}
     assert got == {
         # high: t1, t2 opened 07-01; t3 opened and resolved 07-02; t1 resolved 07-03;
@@ -70,7 +70,7 @@ def test_sla_csat_and_critical(tickets):
 
 def test_resolution_metrics(tickets):
     out = ticket_resolution_metrics(tickets)
-    assert out.columns == GOLD_COLUMNS["ticket_resolution_metrics"]
+    assert [*out.columns, "snapshot_date"] == GOLD_BY_NAME["ticket_resolution_metrics"].column_names
     rows = {(r.severity, r.category): r for r in out.collect()}
     sec = rows[("high", "security")]  # t1 48 h, t4 120 h
     assert (sec.ticket_count, sec.resolved_count, sec.open_count) == (2, 2, 0)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
-from cloud_analytics.gold.schemas import GOLD_COLUMNS
+from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics.gold.usage import (
     org_daily_usage_by_service,
     resource_utilization,
@@ -46,7 +46,7 @@ def events(spark):
 @pytest.fixture(scope="module")
 def daily(events):
     out = org_daily_usage_by_service(events)
-    assert out.columns == GOLD_COLUMNS["org_daily_usage_by_service"]
+    assert out.columns == GOLD_BY_NAME["org_daily_usage_by_service"].column_names
     return {(r.org_id, r.usage_date, r.service): r for r in out.collect()}
 
 
@@ -97,7 +97,7 @@ def test_cent_valued_costs_reconcile_through_the_rounded_column_too(events):
 
 def test_hourly_by_service_region(events):
     out = usage_hourly_by_service_region(events)
-    assert out.columns == GOLD_COLUMNS["usage_hourly_by_service_region"]
+    assert out.columns == GOLD_BY_NAME["usage_hourly_by_service_region"].column_names
     rows = {(r.event_hour, r.service, r.region): r for r in out.collect()}
     assert len(rows) == 4
     ten = rows[(datetime(2025, 7, 20, 10), "compute", "us-east")]
@@ -108,7 +108,7 @@ def test_hourly_by_service_region(events):
 
 def test_daily_by_service_region_carbon_measured_only_with_v2(events):
     out = usage_daily_by_service_region(events)
-    assert out.columns == GOLD_COLUMNS["usage_daily_by_service_region"]
+    assert out.columns == GOLD_BY_NAME["usage_daily_by_service_region"].column_names
     rows = {(r.usage_date, r.service, r.region): r for r in out.collect()}
     v2 = rows[(D20, "compute", "us-east")]
     assert (v2.event_count, v2.cost_usd, v2.carbon_measured) == (3, Decimal("2.85"), True)
@@ -135,7 +135,7 @@ def test_resource_utilization_and_idle_running(spark):
         ev("d", datetime(2025, 8, 30, 9, 0), 9.99, resource_id="res_gone", org_id="org_c", service="database"),
     )
     out = resource_utilization(resources, events)
-    assert out.columns == GOLD_COLUMNS["resource_utilization"]
+    assert [*out.columns, "snapshot_date"] == GOLD_BY_NAME["resource_utilization"].column_names
     rows = {r.resource_id: r for r in out.collect()}
     assert set(rows) == {"res_old", "res_new", "res_stop", "res_none", "res_gone"}
     assert all(r.as_of_date == date(2025, 8, 31) for r in rows.values())

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from cloud_analytics.bronze.events import BRONZE_EVENTS_SCHEMA
-from cloud_analytics.bronze.schemas import CSV_SOURCES_BY_NAME
+from cloud_analytics.bronze.specs import BRONZE_BY_NAME, ddl
 
 SNAPSHOT = date(2025, 8, 1)
 INGESTED = datetime(2025, 9, 1, 0, 0)
@@ -43,29 +42,18 @@ CSV_DEFAULTS = {
 
 
 def events(spark, *overrides: dict):
-    """Bronze usage_events rows (BRONZE_EVENTS_SCHEMA), one per override dict."""
-    names = [part.strip().split(" ")[0] for part in BRONZE_EVENTS_SCHEMA.split(", ")]
-    rows = [tuple({**EVENT, **o}[n] for n in names) for o in overrides]
-    return spark.createDataFrame(rows, BRONZE_EVENTS_SCHEMA)
-
-
-def csv_schema(table: str) -> str:
-    source = CSV_SOURCES_BY_NAME[table]
-    cols = ", ".join(f"`{n}` {t}" for n, t in source.columns)
-    snap = ", snapshot_date date" if source.partitioning == "snapshot" else ""
-    return f"{cols}, cast_errors map<string,string>, key_conflict boolean{snap}, ingest_ts timestamp, source_file string"
+    """Bronze usage_events rows (the stored columns of its spec), one per override dict."""
+    spec = BRONZE_BY_NAME["usage_events"]
+    rows = [tuple({**EVENT, **o}[n] for n in spec.column_names) for o in overrides]
+    return spark.createDataFrame(rows, ddl(spec))
 
 
 def csv_rows(spark, table: str, *overrides: dict):
     """Bronze rows of a CSV table (source columns + bronze columns), one per override dict."""
-    source = CSV_SOURCES_BY_NAME[table]
+    spec = BRONZE_BY_NAME[table]
     base = {**CSV_DEFAULTS[table], "cast_errors": None, "key_conflict": False, "ingest_ts": INGESTED,
-            "source_file": f"{table}.csv"}
-    if source.partitioning == "snapshot":
-        base["snapshot_date"] = SNAPSHOT
-    names = source.column_names + ["cast_errors", "key_conflict"] + (
-        ["snapshot_date"] if source.partitioning == "snapshot" else []) + ["ingest_ts", "source_file"]
-    return spark.createDataFrame([tuple({**base, **o}[n] for n in names) for o in overrides], csv_schema(table))
+            "source_file": f"{table}.csv", "snapshot_date": SNAPSHOT}
+    return spark.createDataFrame([tuple({**base, **o}[n] for n in spec.column_names) for o in overrides], ddl(spec))
 
 
 def refs(spark, orgs=(("org_a", date(2025, 6, 1)), ("org_b", date(2025, 6, 1))),

@@ -54,7 +54,11 @@ def test_unreachable_node_names_host_and_port():
 def test_secrets_reach_dagster_as_env_vars(monkeypatch, settings):
     from dagster import EnvVar
 
+    from cloud_analytics.config import load_settings
+
     monkeypatch.setenv("CLOUD_ANALYTICS_CASSANDRA_PASSWORD", "pw-from-env")
-    res = CassandraResource.from_settings(settings, secrets_from_env=True)
+    from_env = load_settings()
+    assert "CASSANDRA_PASSWORD" in from_env.secrets_in_environment
+    res = CassandraResource.from_settings(from_env, secrets_as_env_vars=True)
     assert res.password == EnvVar("CLOUD_ANALYTICS_CASSANDRA_PASSWORD")
     assert res.astra_token == ""

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
-from cloud_analytics.errors import PipelineError
-from cloud_analytics.runner import materialize_all
+from cloud_analytics.lib.errors import PipelineError
+from cloud_analytics.pipeline import materialize_all
 from cloud_analytics.serving import queries
 from cloud_analytics.serving.schema import create_schema
 

@@ -2,7 +2,7 @@
 
 from pyspark.sql import functions as F
 
-from cloud_analytics.runner import materialize_all
+from cloud_analytics.pipeline import materialize_all
 
 TABLES = ["customers_orgs", "users", "resources", "billing_monthly", "support_tickets", "marketing_touches",
           "nps_surveys", "usage_events"]

@@ -10,7 +10,7 @@ import pytest
 
 from cloud_analytics.quality import evaluate
 from cloud_analytics.silver.dims import conform_users
-from cloud_analytics.silver.pii import PEPPER_ENV, PepperError, hmac_pads, read_pepper, with_hmac
+from cloud_analytics.silver.pii import PEPPER_ENV, PepperError, hmac_pads, with_hmac
 from cloud_analytics_tests.quality.frames import csv_rows, refs
 
 PEPPER = "test-pepper-0123456789abcdef"
@@ -71,9 +71,11 @@ def test_the_pepper_never_appears_in_the_query_plan(spark):
     assert PEPPER not in plan and ipad_hex[:16] not in plan.upper()
 
 
-def test_pepper_comes_from_the_environment_and_is_required():
-    assert read_pepper({PEPPER_ENV: PEPPER}) == PEPPER
-    with pytest.raises(PepperError, match=PEPPER_ENV):
-        read_pepper({})
+def test_a_pepper_is_required_and_long_enough(spark):
+    for missing in ("", "   "):
+        with pytest.raises(PepperError, match=f"{PEPPER_ENV} is not set"):
+            hmac_pads(missing)
     with pytest.raises(PepperError, match="at least"):
         hmac_pads("short")
+    with pytest.raises(PepperError, match=f"{PEPPER_ENV} is not set"):
+        _users(spark, "")

@@ -5,7 +5,6 @@ from datetime import date, datetime
 import pytest
 
 from cloud_analytics.speed.alerts import alerts, enrich, score
-from cloud_analytics.speed.baseline import cost_baselines
 
 EVENTS = "event_id string, event_ts timestamp, event_date date, org_id string, resource_id string, " \
          "service string, cost_usd_increment double"
@@ -15,18 +14,6 @@ BASELINE = "org_id string, service string, events bigint, median_cost double, ma
 
 def _event(event_id, org, cost, service="compute"):
     return (event_id, datetime(2025, 9, 1, 12, 0), date(2025, 9, 1), org, "res_1", service, cost)
-
-
-def test_baselines_per_org_and_per_service(spark):
-    costs = [1.0, 2.0, 3.0, 4.0, 100.0]
-    silver = spark.createDataFrame([(f"e{i}", datetime(2025, 7, 1), date(2025, 7, 1), "org_a", "r", "compute", c)
-                                    for i, c in enumerate(costs)], EVENTS)
-    rows = {(r.org_id, r.service): r for r in cost_baselines(silver).collect()}
-    own = rows[("org_a", "compute")]
-    # median 3; |x - 3| = 2, 1, 0, 1, 97 → MAD 1, mean absolute deviation 101 / 5.
-    assert (own.events, own.median_cost, own.mad_cost) == (5, 3.0, 1.0)
-    assert own.mean_abs_dev_cost == pytest.approx(101 / 5)
-    assert rows[("*", "compute")].median_cost == 3.0
 
 
 def test_an_event_alerts_only_above_the_robust_threshold_and_p99(spark):

@@ -15,14 +15,16 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
-from cloud_analytics.bronze.schemas import EVENTS_DIR
+from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.config import load_settings
-from cloud_analytics.definitions import build_resources
-from cloud_analytics.jobs import ALL_ASSETS, REFRESH_KEYS, STREAM_KEYS
+from cloud_analytics.definitions import build_definitions
+from cloud_analytics.orchestration.jobs import REFRESH_JOB, STREAM_JOB
+from cloud_analytics.orchestration.ranges import Plan
 from cloud_analytics.landing.generator import generate
 from cloud_analytics.landing.replay import land_file, stage_feed, staged_files
 from cloud_analytics.partitions import stream_runs
-from cloud_analytics.runner import materialize_all, run_step, stream_run_key
+from cloud_analytics.orchestration.runner import run_job, stream_run_key
+from cloud_analytics.pipeline import materialize_all
 from cloud_analytics.serving import queries
 from cloud_analytics.speed.serving import batch_covered_until, write_speed_rows
 
@@ -46,19 +48,19 @@ def lam(tmp_path_factory, cassandra_node, spark):
     from dagster import DagsterInstance
 
     with DagsterInstance.ephemeral() as instance:
-        yield settings, instance, build_resources(settings)
+        yield settings, instance, build_definitions(settings)
     mp.undo()
 
 
-def _stream(settings, instance, resources):
+def _stream(settings, instance, defs):
     key = stream_run_key()
     instance.add_dynamic_partitions(stream_runs.name, [key])
-    return run_step("stream", ALL_ASSETS, STREAM_KEYS, resources, instance, partition_key=key, **QUIET)
+    return run_job(defs, Plan(STREAM_JOB, partition_key=key), instance, **QUIET)
 
 
-def _refresh(resources, instance, dates):
-    return run_step("refresh", ALL_ASSETS, REFRESH_KEYS, resources, instance,
-                    partition_range=(min(dates).isoformat(), max(dates).isoformat()), **QUIET)
+def _refresh(defs, instance, dates):
+    window = (min(dates).isoformat(), max(dates).isoformat())
+    return run_job(defs, Plan(REFRESH_JOB, partition_range=window), instance, **QUIET)
 
 
 def _landed_counts(paths) -> dict[tuple, int]:
@@ -77,9 +79,9 @@ def _served(session, table="org_daily_usage"):
 
 
 def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam, spark):
-    settings, instance, resources = lam
+    settings, instance, defs = lam
     materialize_all(settings, instance, **QUIET)  # wave 0: the batch layer over 2025-07-01..08-31
-    cassandra = resources["cassandra"]
+    cassandra = defs.resources["cassandra"]
     with cassandra.session() as session:
         assert batch_covered_until(session, "org_daily_usage") == date(2025, 8, 31)
         before = _served(session)
@@ -88,7 +90,7 @@ def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam,
     staging = settings.lake / "staging"
     stage_feed(settings.landing / EVENTS_DIR, staging, shift_days=60, files=6)  # 08-30 .. 10-30, by time
     wave1 = [land_file(p, settings.landing / EVENTS_DIR) for p in staged_files(staging)[:2]]
-    _stream(settings, instance, resources)
+    _stream(settings, instance, defs)
     landed = _landed_counts(wave1)
     new_dates = sorted({d for _o, d in landed if d > date(2025, 8, 31)})
     with cassandra.session() as session:
@@ -106,7 +108,7 @@ def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam,
 
     # The batch refresh replaces every speed row with an equal batch row: one row per key.
     touched = sorted({d for _o, d in landed})
-    _refresh(resources, instance, touched)
+    _refresh(defs, instance, touched)
     with cassandra.session() as session:
         after = _served(session)
         assert batch_covered_until(session, "org_daily_usage") == max(touched)
@@ -125,7 +127,7 @@ def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam,
 
     # Wave 2: speed rows only after the new watermark.
     wave2 = [land_file(p, settings.landing / EVENTS_DIR) for p in staged_files(staging)[:1]]
-    _stream(settings, instance, resources)
+    _stream(settings, instance, defs)
     covered = max(touched)
     with cassandra.session() as session:
         served = _served(session)
@@ -138,8 +140,9 @@ def test_a_late_speed_write_never_overwrites_a_batch_row(lam, spark):
     from datetime import datetime
     from decimal import Decimal
 
-    _settings, _instance, resources = lam
-    with resources["cassandra"].session() as session:
+    _settings, _instance, defs = lam
+    cassandra = defs.resources["cassandra"]
+    with cassandra.session() as session:
         key, row = next((k, r) for k, r in _served(session).items() if r.source == "batch")
         # A speed write for a batch-covered key, made now (after the batch load): it must lose.
         late = spark.createDataFrame(
@@ -147,6 +150,6 @@ def test_a_late_speed_write_never_overwrites_a_batch_row(lam, spark):
             "org_id string, usage_date date, service string, daily_cost_usd decimal(18,2), requests bigint, "
             "event_count bigint, cost_per_request double, metrics map<string,double>, anomaly_count int, "
             "negative_cost_count int, source string, loaded_at timestamp")
-        write_speed_rows(session, "org_daily_usage", late, resources["cassandra"].target)
+        write_speed_rows(session, "org_daily_usage", late, cassandra.target)
         now = _served(session)[key]
     assert (now.source, now.daily_cost_usd) == ("batch", row.daily_cost_usd)

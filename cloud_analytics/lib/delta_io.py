@@ -1,11 +1,10 @@
-"""Delta Lake writes and the metadata every materialization records."""
+"""Delta Lake I/O: existence, partition-window replaces, table versions (Dagster-free; the
+materialization metadata built from a table is in ``metadata.py``)."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Iterable
+from typing import Iterable
 
-from dagster import MetadataValue, TableColumn, TableSchema
 from pyspark.sql import DataFrame, SparkSession
 
 
@@ -51,26 +50,3 @@ def last_operation_metrics(spark: SparkSession, path: str) -> dict[str, int]:
 
     row = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()
     return {k: int(v) for k, v in (row[0] or {}).items() if str(v).lstrip("-").isdigit()}
-
-
-def column_schema(df_or_schema: Any) -> TableSchema:
-    schema = getattr(df_or_schema, "schema", df_or_schema)
-    return TableSchema(columns=[TableColumn(name=f.name, type=f.dataType.simpleString()) for f in schema.fields])
-
-
-def date_window_predicate(column: str, start: date, end: date) -> str:
-    """A replaceWhere predicate covering the inclusive day window."""
-    return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"
-
-
-def table_metadata(spark: SparkSession, path: str, rows: int, **extra: Any) -> dict[str, Any]:
-    """The metadata every table materialization carries in the Dagster UI."""
-    df = spark.read.format("delta").load(path)
-    meta: dict[str, Any] = {
-        "dagster/row_count": MetadataValue.int(rows),
-        "dagster/column_schema": column_schema(df),
-        "dagster/uri": MetadataValue.path(path),
-        "delta_version": MetadataValue.int(table_version(spark, path)),
-    }
-    meta.update(extra)
-    return meta

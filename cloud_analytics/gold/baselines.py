@@ -3,8 +3,8 @@
 One row per (org_id, service) from every silver event (quality-checked, deduplicated): the
 number of events, median and MAD of ``cost_usd_increment`` and the mean absolute deviation
 (the fallback spread when more than half the costs equal the median). A second set of rows
-with ``org_id = '*'`` holds each service's baseline over all orgs, used for an org whose own
-history is too short (fewer than ``MIN_EVENTS`` events).
+with ``org_id = '*'`` (``ALL_ORGS``) holds each service's baseline over all orgs, used for an
+org whose own history is too short.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.gold import columns as C
+from cloud_analytics.gold.common import contract
 from cloud_analytics.silver.anomaly import PERCENTILE_ACCURACY
 
 ALL_ORGS = "*"
-MIN_EVENTS = 20
-BASELINE_SCHEMA = ("org_id string, service string, events bigint, median_cost double, mad_cost double, "
-                   "mean_abs_dev_cost double, p99_cost double")
 
 
 def _stats(events: DataFrame, groups: list[str]) -> DataFrame:
@@ -37,5 +36,4 @@ def cost_baselines(silver_events: DataFrame) -> DataFrame:
     events = silver_events.filter(F.col("cost_usd_increment").isNotNull() & F.col("service").isNotNull())
     per_org = _stats(events, ["org_id", "service"])
     per_service = _stats(events, ["service"]).withColumn("org_id", F.lit(ALL_ORGS))
-    columns = [c.split()[0] for c in BASELINE_SCHEMA.split(", ")]
-    return per_org.select(*columns).unionByName(per_service.select(*columns))
+    return contract(per_org, C.COST_BASELINES).unionByName(contract(per_service, C.COST_BASELINES))

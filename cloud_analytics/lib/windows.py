@@ -1,0 +1,21 @@
+"""Partition windows as inclusive UTC days, and the predicates that select them."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+
+def day_window(context) -> tuple[date, date]:
+    """The run's partition window as inclusive days (a range run covers several partitions)."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()
+
+
+def days_in(start: date, end: date) -> list[date]:
+    """Every day of the inclusive window, in order."""
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def date_window_predicate(column: str, start: date, end: date) -> str:
+    """A replaceWhere / filter predicate covering the inclusive day window."""
+    return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"

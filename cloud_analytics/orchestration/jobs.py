@@ -1,0 +1,71 @@
+"""The named jobs: each groups the assets one trigger rebuilds, over one partitions
+definition. Selections are derived from the table specs, so a new table joins the job of its
+layer and partitions without an edit here.
+
+| job | partitions | trigger | assets |
+|---|---|---|---|
+| daily_snapshot_job | snapshot day | daily schedule | bronze/silver snapshots, SCD2 histories, gold snapshot summaries |
+| tickets_job | snapshot days (range) | daily schedule | ticket marts and their serving table |
+| monthly_billing_job | month | monthly schedule | invoices, revenue marts, revenue serving table |
+| usage_stream_job | stream trigger | file sensor | bronze usage events + the speed layer |
+| usage_refresh_job | event days (range) | touched-dates sensor, daily schedule | silver events, usage marts, usage serving tables |
+| customer_health_job | event day | daily schedule | customer 360, its serving table, cost baselines |
+
+``make run`` runs the same jobs, layer by layer (``runner.py``).
+"""
+
+from __future__ import annotations
+
+from dagster import AssetKey, AssetSelection, define_asset_job
+
+from cloud_analytics.orchestration.catalog import ALL_SPECS, serving_of, spec_keys
+
+SNAPSHOT_JOB = "daily_snapshot_job"
+TICKETS_JOB = "tickets_job"
+BILLING_JOB = "monthly_billing_job"
+STREAM_JOB = "usage_stream_job"
+REFRESH_JOB = "usage_refresh_job"
+HEALTH_JOB = "customer_health_job"
+
+TICKET_MARTS = ("tickets_by_org_date",)
+HEALTH_MARTS = ("customer_360",)
+
+STREAM_KEYS: list[AssetKey] = spec_keys(partitions="stream_runs")
+SNAPSHOT_KEYS: list[AssetKey] = [
+    *spec_keys(layer="bronze", partitions="snapshot_daily"),
+    *spec_keys(layer="silver", partitions="snapshot_daily"),
+    *spec_keys(layer="gold", partitions="snapshot_daily", exclude=TICKET_MARTS),
+]
+TICKETS_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=TICKET_MARTS), *serving_of(TICKET_MARTS)]
+BILLING_KEYS: list[AssetKey] = spec_keys(partitions="billing_monthly")
+_USAGE_MARTS = tuple(s.name for s in ALL_SPECS if s.layer == "gold" and s.partitions == "events_daily"
+                     and s.name not in HEALTH_MARTS)
+REFRESH_KEYS: list[AssetKey] = [
+    *spec_keys(layer="silver", partitions="events_daily"),
+    *spec_keys(layer="gold", names=_USAGE_MARTS),
+    *serving_of(_USAGE_MARTS),
+]
+HEALTH_KEYS: list[AssetKey] = [
+    *spec_keys(layer="gold", names=HEALTH_MARTS),
+    *serving_of(HEALTH_MARTS),
+    *spec_keys(layer="gold", partitions=None),  # cost baselines: learned from every event
+]
+
+JOB_KEYS: dict[str, list[AssetKey]] = {
+    SNAPSHOT_JOB: SNAPSHOT_KEYS, TICKETS_JOB: TICKETS_KEYS, BILLING_JOB: BILLING_KEYS,
+    STREAM_JOB: STREAM_KEYS, REFRESH_JOB: REFRESH_KEYS, HEALTH_JOB: HEALTH_KEYS,
+}
+_DESCRIPTIONS = {
+    SNAPSHOT_JOB: "Capture the day's snapshot of the master-data, ticket, touch and survey files, with their "
+                  "silver tables, SCD2 histories and the gold snapshot summaries.",
+    TICKETS_JOB: "Rebuild the ticket marts from the latest tickets snapshot and load them into Cassandra.",
+    BILLING_JOB: "Ingest the invoices of a month and rebuild the revenue marts and tables.",
+    STREAM_JOB: "One stream trigger: ingest every usage-event file not yet seen into bronze, then the speed "
+                "layer (windows, alerts, provisional serving rows).",
+    REFRESH_JOB: "Rebuild the usage-derived daily partitions (silver, gold, serving) a stream run touched.",
+    HEALTH_JOB: "Rebuild customer 360 as of the newest event date, its serving table and the cost baselines.",
+}
+_TAGS = {STREAM_JOB: {"cloud_analytics/stream": "true"}, REFRESH_JOB: {"cloud_analytics/refresh": "true"}}
+
+jobs = [define_asset_job(name, selection=AssetSelection.assets(*keys), description=_DESCRIPTIONS[name],
+                         tags=_TAGS.get(name)) for name, keys in JOB_KEYS.items()]

@@ -1,0 +1,207 @@
+"""Execute the named jobs in process, over the ranges ``ranges.py`` plans: ``make run``, the
+end-to-end tests and the benchmarks all go through ``run_jobs``.
+
+Each job runs layer by layer (bronze, silver, gold, serving; the stream job whole, since its
+multi-assets cannot be split), so a layer's inputs exist before it reads them, and a job's run
+in the UI is the named job with the assets of one layer selected. Runs go to the given Dagster
+instance (DAGSTER_HOME for ``make run``), so they show up in ``dagster dev``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance, Definitions
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from cloud_analytics.lib.errors import PipelineError, serialized_root_cause
+from cloud_analytics.orchestration import ranges
+from cloud_analytics.orchestration.jobs import (
+    BILLING_JOB,
+    HEALTH_JOB,
+    JOB_KEYS,
+    REFRESH_JOB,
+    SNAPSHOT_JOB,
+    STREAM_JOB,
+    TICKETS_JOB,
+)
+from cloud_analytics.partitions import billing_monthly, snapshot_daily, stream_runs
+
+# Dagster's own tags for a single run over a partition range (re-exported for sensors/tests).
+RANGE_START_TAG = ASSET_PARTITION_RANGE_START_TAG
+RANGE_END_TAG = ASSET_PARTITION_RANGE_END_TAG
+STAGES = ("bronze", "silver", "gold", "serving")
+# The order of ``make run`` within a stage: what a later job reads is built by an earlier one.
+ORDER = (SNAPSHOT_JOB, BILLING_JOB, STREAM_JOB, REFRESH_JOB, TICKETS_JOB, HEALTH_JOB)
+USAGE_EVENTS = AssetKey(["bronze", "usage_events"])
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass
+class StepResult:
+    name: str
+    seconds: float
+    materializations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed_checks: list[str] = field(default_factory=list)
+    partition_range: tuple[str, str] | None = None
+    run_id: str = ""
+
+
+def get_instance() -> DagsterInstance:
+    try:
+        return DagsterInstance.get()  # DAGSTER_HOME (the Makefile sets it to .dagster_home)
+    except Exception:
+        return DagsterInstance.ephemeral()
+
+
+def stream_run_key(now: datetime | None = None) -> str:
+    """The dynamic partition key naming one stream trigger: its UTC start time."""
+    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def range_tags(partition_range: tuple[str, str] | None) -> dict[str, str]:
+    return {RANGE_START_TAG: partition_range[0], RANGE_END_TAG: partition_range[1]} if partition_range else {}
+
+
+def run_job(defs: Definitions, plan: ranges.Plan, instance: DagsterInstance, selection: list[AssetKey] | None = None,
+            log: Callable[[str], None] = print, name: str | None = None, tags: dict[str, str] | None = None,
+            ) -> StepResult:
+    """One run of a named job (optionally a subset of its assets); raises PipelineError naming
+    the run, the failed step's exception class and root cause. The whole error chain stays in
+    the run's event log (``dagster dev``), so the console keeps one readable line."""
+    name = name or plan.label
+    started = time.monotonic()
+    job = defs.resolve_job_def(plan.job)
+    result = job.execute_in_process(
+        instance=instance, partition_key=plan.partition_key, asset_selection=selection, raise_on_error=False,
+        tags={**range_tags(plan.partition_range), **(tags or {})}, run_config=QUIET)
+    return _step_result(name, started, result, plan.partition_range, log)
+
+
+def _step_result(name: str, started: float, result, partition_range, log) -> StepResult:
+    step = StepResult(name, time.monotonic() - started, partition_range=partition_range, run_id=result.run_id)
+    if not result.success:
+        failure = next((e for e in result.all_events if e.is_step_failure), None)
+        detail = (f"{failure.step_key}: {serialized_root_cause(failure.step_failure_data.error)}" if failure
+                  else "see the run in dagster dev")
+        raise PipelineError(f"'{name}' failed (run {result.run_id}): {detail}")
+    for event in result.get_asset_materialization_events():
+        mat = event.materialization
+        label = "/".join(mat.asset_key.path)
+        step.materializations[label] = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            step.failed_checks.append(
+                f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name} ({evaluation.severity.value})")
+    log(f"{name}: {len(step.materializations)} materializations in {step.seconds:.1f} s")
+    return step
+
+
+def run_step(name: str, assets: list, selection: list[AssetKey], resources: dict, instance: DagsterInstance,
+             partition_key: str | None = None, partition_range: tuple[str, str] | None = None,
+             log: Callable[[str], None] = print) -> StepResult:
+    """An ad-hoc run of some assets, like "Materialize selected" in the UI: the fault-injection
+    tests and benchmarks use it to stop a pipeline half-way or to time one asset. The pipeline
+    itself never does: it runs the named jobs (``run_jobs``)."""
+    from dagster import materialize
+
+    started = time.monotonic()
+    result = materialize(assets, selection=selection, resources=resources, instance=instance,
+                         partition_key=partition_key, tags=range_tags(partition_range), raise_on_error=False,
+                         run_config=QUIET)
+    return _step_result(name, started, result, partition_range, log)
+
+
+# -- facts the planning functions need, read from the instance (no Spark) -----------------------------
+
+
+def touched_dates(instance: DagsterInstance, after_storage_id: int | None = None) -> tuple[set[str], int | None]:
+    """Dates the stream runs touched (after a storage id), and the newest storage id seen."""
+    dates: set[str] = set()
+    newest, cursor = after_storage_id, None
+    while True:
+        page = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=USAGE_EVENTS, after_storage_id=after_storage_id), limit=500,
+            cursor=cursor, ascending=True)
+        for record in page.records:
+            value = record.asset_materialization.metadata.get("dates_touched")
+            dates.update(getattr(value, "value", None) or [])
+            newest = record.storage_id
+        if not page.has_more:
+            return dates, newest
+        cursor = page.cursor
+
+
+def materialized(instance: DagsterInstance, keys: list[AssetKey]) -> dict[str, set[str]]:
+    return {"/".join(k.path): set(instance.get_materialized_partitions(k)) for k in keys}
+
+
+def plan(job: str, keys: list[AssetKey], instance: DagsterInstance, touched: set[str]) -> ranges.Plan | None:
+    """The run of ``job`` (over ``keys``) that brings its assets up to date; None: nothing to do."""
+    if job == STREAM_JOB:
+        key = stream_run_key()
+        instance.add_dynamic_partitions(stream_runs.name, [key])
+        return ranges.Plan(job, partition_key=key)
+    if job == SNAPSHOT_JOB:
+        return ranges.Plan(job, partition_key=snapshot_daily.get_last_partition_key())
+    if job == TICKETS_JOB:
+        return ranges.Plan(job, partition_range=ranges.whole(snapshot_daily.get_partition_keys()))
+    if job == BILLING_JOB:
+        months = billing_monthly.get_partition_keys()
+        todo = [ranges.missing_and_latest(months, done) for done in materialized(instance, keys).values()]
+        window = ranges.span(k for r in todo if r for k in r)
+        return ranges.Plan(job, partition_range=window) if window else None
+    ever, _ = touched_dates(instance)
+    if job == REFRESH_JOB:
+        window = ranges.dates_to_rebuild(touched, ever, materialized(instance, keys))
+    elif job == HEALTH_JOB:
+        window = ranges.newest_date(ever)
+    else:
+        raise ValueError(f"no plan for job {job}")
+    return ranges.Plan(job, partition_range=window) if window else None
+
+
+def stage_of(job: str, key: AssetKey) -> str:
+    # The stream job's multi-assets cannot be split: the whole job is the bronze step.
+    return "bronze" if job == STREAM_JOB else key.path[0]
+
+
+def run_jobs(defs: Definitions, instance: DagsterInstance, log: Callable[[str], None] = print,
+             layers: tuple[str, ...] | None = None) -> list[StepResult]:
+    """Every job, layer by layer (or only ``layers``), each over the range it needs now."""
+    steps: list[StepResult] = []
+    touched: set[str] = set()
+    for stage in STAGES:
+        if layers is not None and stage not in layers:
+            continue
+        for job in ORDER:
+            keys = [k for k in JOB_KEYS[job] if stage_of(job, k) == stage]
+            if not keys:
+                continue
+            planned = plan(job, keys, instance, touched)
+            if planned is None:
+                log(f"{job} ({stage}): nothing to rebuild")
+                continue
+            step = run_job(defs, planned, instance, selection=keys, log=log, name=f"{stage}: {planned.label}")
+            steps.append(step)
+            touched |= set(step.materializations.get("bronze/usage_events", {}).get("dates_touched") or [])
+    return steps
+
+
+def print_summary(steps: list[StepResult], log: Callable[[str], None] = print) -> None:
+    log("")
+    log("summary")
+    log("-------")
+    for step in steps:
+        for asset, meta in step.materializations.items():
+            rows = meta.get("dagster/row_count", "")
+            extra = meta.get("summary", "")
+            log(f"  {asset:<36} {rows:>10,} rows  {extra}" if isinstance(rows, int) else f"  {asset:<36} {extra}")
+            fired = {rule: n for rule, n in (meta.get("dq_rule_counts") or {}).items() if n}
+            if fired:
+                log(f"  {'':<36} rules: " + ", ".join(f"{rule} {n:,}" for rule, n in fired.items()))
+    failed = [c for s in steps for c in s.failed_checks]
+    log(f"asset checks: {'all passed' if not failed else 'FAILED: ' + ', '.join(failed)}")

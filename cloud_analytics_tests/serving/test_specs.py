@@ -1,0 +1,135 @@
+"""The serving specs against the CQL that creates the tables (no Cassandra needed), the gold
+marts they load from, and what their row builders produce."""
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import cloud_analytics.serving as serving_package
+from cloud_analytics.gold.specs import GOLD_BY_NAME
+from cloud_analytics.serving.specs import GOLD_FED, SERVING_BY_NAME, SERVING_SPECS, SPEED_FED, ServingSpec
+
+SCHEMA_CQL = Path(serving_package.__file__).parent / "cql" / "schema.cql"
+CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\)\s*(?:WITH\b.*)?$", re.S)
+
+
+def _split_top_level(body: str) -> list[str]:
+    """Comma-separated items of a CREATE TABLE body, commas inside <...> and (...) kept."""
+    items, depth, current = [], 0, ""
+    for ch in body:
+        if ch in "<(":
+            depth += 1
+        elif ch in ">)":
+            depth -= 1
+        if ch == "," and depth == 0:
+            items.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [i for i in [*items, current.strip()] if i]
+
+
+def _primary_key(definition: str) -> tuple[str, ...]:
+    inner = definition[definition.index("(") + 1:definition.rindex(")")]
+    return tuple(name.strip(" ()") for name in inner.split(","))
+
+
+def parse_cql_tables(text: str) -> dict[str, dict]:
+    """{table: {"columns": [(name, type)], "key": (primary key columns, partition key first)}}."""
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    tables = {}
+    for statement in filter(None, (s.strip() for s in text.split(";"))):
+        match = CREATE.match(statement)
+        assert match, f"not a CREATE TABLE statement: {statement[:60]!r}"
+        columns, key = [], ()
+        for item in _split_top_level(match.group(2)):
+            if item.upper().startswith("PRIMARY KEY"):
+                key = _primary_key(item)
+                continue
+            name, cql_type = item.split(None, 1)
+            if cql_type.upper().endswith(" PRIMARY KEY"):  # table_name text PRIMARY KEY
+                cql_type, key = cql_type[: -len(" PRIMARY KEY")], (name,)
+            columns.append((name, " ".join(cql_type.split())))
+        tables[match.group(1)] = {"columns": columns, "key": key}
+    return tables
+
+
+CQL = parse_cql_tables(SCHEMA_CQL.read_text(encoding="utf-8"))
+
+
+def test_the_parser_reads_what_the_file_says():
+    # Hand-read from cql/schema.cql: the parser must get these right for the comparisons below to mean anything.
+    assert CQL["revenue_by_month"]["columns"][:2] == [("month", "date"), ("org_id", "text")]
+    assert CQL["revenue_by_month"]["key"] == ("month", "org_id")
+    assert ("metrics", "map<text, double>") in CQL["org_daily_usage"]["columns"]
+    assert CQL["usage_alerts_by_org"]["key"] == ("org_id", "alert_date", "event_ts", "alert_id")
+    assert CQL["serving_state"]["key"] == ("table_name",)
+
+
+@pytest.mark.parametrize("spec", [s for s in SERVING_SPECS if not s.view_of], ids=lambda s: s.name)
+def test_declared_columns_types_and_primary_key_are_the_cql_tables(spec):
+    assert spec.name in CQL, f"{spec.name}: no CREATE TABLE in {SCHEMA_CQL.name}"
+    table = CQL[spec.name]
+    assert [(c.name, c.type) for c in spec.columns] == table["columns"]
+    assert spec.key == table["key"]
+    assert spec.partition_key == table["key"][0]
+
+
+def test_every_cql_table_is_declared_except_the_state_table():
+    declared = {t for s in SERVING_SPECS for t in s.cql_tables}
+    assert set(CQL) - declared == {"serving_state"}
+    assert SERVING_BY_NAME["speed_view"].cql_tables == ("org_daily_usage", "genai_by_org_day")
+
+
+def test_every_column_has_a_meaning_and_the_specs_are_serving_layer():
+    for spec in SERVING_SPECS:
+        assert spec.layer == "serving" and spec.description and spec.grain
+        assert all(c.meaning for c in spec.columns), spec.name
+
+
+@pytest.mark.parametrize("spec", GOLD_FED, ids=lambda s: s.name)
+def test_gold_fed_tables_are_partitioned_like_their_mart(spec):
+    mart = GOLD_BY_NAME[spec.mart]
+    assert spec.partitions == mart.partitions
+    assert spec.deps[0].table == f"gold/{spec.mart}"
+    assert spec.build is not None and spec.compare and spec.total is not None
+    assert (spec.range_column is None) == (spec.name == "revenue_by_month")  # whole-month partitions
+
+
+def test_speed_fed_tables_run_with_the_stream():
+    assert [s.name for s in SPEED_FED] == ["usage_alerts_by_org", "speed_view"]
+    assert all(s.partitions == "stream_runs" and s.mart is None and s.build is None for s in SPEED_FED)
+    assert {d.table for s in SPEED_FED for d in s.deps} == {"speed/usage_alerts", "bronze/usage_events"}
+
+
+def test_audit_totals_are_the_ones_reconciled_today():
+    # SERVING_AUDITS as the audit held it before the specs: (total column, gold figure, extras, rows figure).
+    expected = {
+        "org_daily_usage": ("daily_cost_usd", "daily_cost_usd", (("event_count", "events"),), "rows"),
+        "genai_by_org_day": ("recorded_cost_usd", "recorded_cost_usd", (), "rows"),
+        "cost_anomalies_by_org": ("daily_cost_usd", "daily_cost_usd", (), "rows"),
+        "customer_health_by_org": ("health_score", "health_score", (), "rows"),
+        "tickets_by_org_day": ("opened", "opened", (), "rows"),
+        "tickets_by_day": ("opened", "opened", (), "org_days"),
+        "revenue_by_org": ("total_usd", "total_usd", (), "rows"),
+        "revenue_by_month": ("total_usd", "total_usd", (), "rows"),
+    }
+    got = {s.name: (s.total.column, s.total.label, s.total.extras, s.total.rows) for s in SERVING_SPECS if s.total}
+    assert got == expected
+
+
+def test_a_spec_naming_an_undeclared_column_is_refused():
+    with pytest.raises(ValueError, match="not declared"):
+        replace(SERVING_BY_NAME["revenue_by_org"], compare=("total_usd", "no_such_column"))
+    with pytest.raises(ValueError, match="partition key"):
+        replace(SERVING_BY_NAME["revenue_by_org"], partition_key="month")
+    assert isinstance(SERVING_BY_NAME["revenue_by_org"], ServingSpec)
+
+
+@pytest.mark.parametrize("spec", GOLD_FED, ids=lambda s: s.name)
+def test_build_returns_the_declared_columns_in_order(spec, spark):
+    mart = GOLD_BY_NAME[spec.mart]
+    empty = spark.createDataFrame([], ", ".join(f"`{c.name}` {c.type}" for c in mart.columns))
+    assert spec.build(empty).columns == spec.column_names
