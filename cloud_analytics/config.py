@@ -89,6 +89,8 @@ class Settings:
     astra_token: str = field(default="", repr=False)
     cassandra_home: Path = REPO_ROOT / ".cassandra"
     cassandra_heap: str = "768m"
+    # A JDK 11/17 for the local Cassandra node (CASSANDRA_JAVA_HOME, else JAVA_HOME; empty: search).
+    cassandra_java_home: str = ""
     cassandra_start_timeout_s: int = 180
     # Key of the HMAC that pseudonymizes emails past bronze (see silver/pii.py).
     pii_pepper: str = field(default="", repr=False)
@@ -102,10 +104,6 @@ class Settings:
     @property
     def checkpoints(self) -> Path:
         return self.lake / "_checkpoints"
-
-    def layer_path(self, layer: str, table: str) -> str:
-        """Where a table of a layer lives: the asset key path under the lake root."""
-        return str(self.lake / layer / table)
 
 
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -139,6 +137,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         astra_token=_env(env, "ASTRA_TOKEN", ""),
         cassandra_home=Path(_env(env, "CASSANDRA_HOME", str(REPO_ROOT / ".cassandra"))).expanduser().resolve(),
         cassandra_heap=_env(env, "CASSANDRA_HEAP", "768m"),
+        cassandra_java_home=_env(env, "CASSANDRA_JAVA_HOME", env.get("JAVA_HOME", "").strip()),
         cassandra_start_timeout_s=_env_int(env, "CASSANDRA_START_TIMEOUT", 180),
         pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
         max_quarantine_rate=float(_env(env, "MAX_QUARANTINE_RATE", "0.05")),

@@ -85,10 +85,11 @@ def example_org(settings: Settings) -> str | None:
     """An org that has GenAI usage, so every query has something to show."""
     from pyspark.sql import functions as F
 
+    from cloud_analytics.lib.lake import table_path
     from cloud_analytics.resources.spark import get_spark
 
     spark = get_spark(settings)
-    genai = spark.read.format("delta").load(settings.layer_path("gold", "genai_tokens_by_org_date"))
+    genai = spark.read.format("delta").load(table_path(str(settings.lake), "gold", "genai_tokens_by_org_date"))
     row = genai.groupBy("org_id").agg(F.sum("genai_tokens").alias("t")).orderBy(F.desc("t"), "org_id").first()
     return row["org_id"] if row else None
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.audit import (
     NOTHING_TO_AUDIT,
     SOURCES,
@@ -235,9 +236,9 @@ def test_counts_follow_every_record_from_landing_to_cassandra(serving_run, setti
         counts = report.counts[source.name]
         landed = _csv_records(settings.landing / source.file_name)
         assert landed == LANDING_ROWS[source.name] == counts["landing"], source.name
-        bronze = spark.read.format("delta").load(settings.layer_path("bronze", source.name))
-        silver = spark.read.format("delta").load(settings.layer_path("silver", source.name))
-        quarantine = spark.read.format("delta").load(settings.layer_path("quarantine", source.name))
+        bronze = spark.read.format("delta").load(table_path(str(settings.lake), "bronze", source.name))
+        silver = spark.read.format("delta").load(table_path(str(settings.lake), "silver", source.name))
+        quarantine = spark.read.format("delta").load(table_path(str(settings.lake), "quarantine", source.name))
         if source.partitioning == "snapshot":
             latest = bronze.agg(F.max("snapshot_date")).first()[0]
             bronze = bronze.filter(F.col("snapshot_date") == latest)
@@ -256,7 +257,7 @@ def test_counts_follow_every_record_from_landing_to_cassandra(serving_run, setti
     assert report.counts["support_tickets"]["gold"] == report.counts["support_tickets"]["silver"]
     assert report.counts["customers_orgs"]["cassandra"] == LANDING_ROWS["customers_orgs"]
 
-    gold_usage = spark.read.format("delta").load(settings.layer_path("gold", "org_daily_usage_by_service"))
+    gold_usage = spark.read.format("delta").load(table_path(str(settings.lake), "gold", "org_daily_usage_by_service"))
     served = {s.table: s for s in report.serving}
     assert set(served) == {t.name for t in SERVING_TABLES}  # every serving table is audited
     usage = served["org_daily_usage"]
@@ -311,7 +312,7 @@ def test_tampering_with_a_copy_of_the_lake_breaks_the_laws_in_order(serving_run,
     with open(users, "a", encoding="utf-8") as handle:
         handle.write(last + "\n")  # an exact copy: a duplicate, conservation still holds
         handle.write("u_audit_extra" + last[last.index(","):] + "\n")  # a new record bronze never saw
-    orgs = DeltaTable.forPath(spark, tampered.layer_path("silver", "customers_orgs"))
+    orgs = DeltaTable.forPath(spark, table_path(str(tampered.lake), "silver", "customers_orgs"))
     latest = orgs.toDF().agg(F.max("snapshot_date")).first()[0]
     victim = orgs.toDF().filter(F.col("snapshot_date") == latest).orderBy("org_id").first()["org_id"]
     orgs.delete((F.col("org_id") == victim) & (F.col("snapshot_date") == latest))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.bronze.specs import BRONZE_SPECS
 from cloud_analytics.docs_gen import empty_frame_schemas, render_data_dictionary
 from cloud_analytics.gold.specs import GOLD_SPECS
@@ -82,7 +83,7 @@ def test_materialized_tables_have_the_declared_types(layer, request, spark, sett
     for (table_layer, table), expected in declared().items():
         if table_layer != layer:
             continue
-        schema = spark.read.format("delta").load(settings.layer_path(layer, table)).schema
+        schema = spark.read.format("delta").load(table_path(str(settings.lake), layer, table)).schema
         actual = [(f.name, f.dataType.simpleString()) for f in schema.fields]
         # Delta stores partition columns like any other; the stored order is the written order.
         if actual != expected:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from cloud_analytics.audit.gather import delta_tables, run_parallel
 from cloud_analytics.config import Settings
+from cloud_analytics.lib.lake import table_path
 
 LAKE_LAYERS = ("bronze", "silver", "gold", "quarantine")
 # Columns a run stamps with its own time (or a date derived from it): never part of a
@@ -90,7 +91,7 @@ def table_fingerprints(settings: Settings, spark, cassandra_session) -> dict[str
     tasks = {}
     for layer in LAKE_LAYERS:
         for table in delta_tables(settings.lake, layer):
-            path = settings.layer_path(layer, table)
+            path = table_path(str(settings.lake), layer, table)
             tasks[f"{layer}/{table}"] = lambda p=path: delta_fingerprint(spark.read.format("delta").load(p))
     prints = run_parallel(tasks)
     if cassandra_session is not None:

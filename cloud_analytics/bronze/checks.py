@@ -10,7 +10,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from cloud_analytics.bronze.specs import CsvSource

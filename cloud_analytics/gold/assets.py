@@ -7,28 +7,25 @@ without partitions (``cost_baselines``) is rebuilt whole. The row count and the 
 figures come from one aggregation over the written rows.
 """
 
-from dagster import (
-    AllPartitionMapping,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetDep,
-    AssetExecutionContext,
-    AssetKey,
-    BackfillPolicy,
-    LastPartitionMapping,
-    MaterializeResult,
-    asset,
-)
+from dagster import AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, BackfillPolicy, MaterializeResult, asset
 from pyspark.sql import DataFrame
 
 from cloud_analytics.gold.inputs import Inputs
 from cloud_analytics.gold.specs import GOLD_SPECS
-from cloud_analytics.lib.checks import KEY_UNIQUE, SCHEMA, asset_key, check_result, check_spec, key_unique
-from cloud_analytics.lib.checks import schema_matches
+from cloud_analytics.lib.checks import (
+    KEY_UNIQUE,
+    SCHEMA,
+    asset_deps,
+    asset_key,
+    check_result,
+    check_spec,
+    key_unique,
+    schema_matches,
+)
 from cloud_analytics.lib.delta_io import replace_where
 from cloud_analytics.lib.metadata import table_metadata
 from cloud_analytics.lib.lake import LakeReader
-from cloud_analytics.lib.spec import CheckInput, Dep, TableSpec
+from cloud_analytics.lib.spec import CheckInput, TableSpec
 from cloud_analytics.lib.windows import date_window_predicate, day_window
 from cloud_analytics.partitions import partitions_def
 from cloud_analytics.resources.lake import LakeResource
@@ -36,11 +33,6 @@ from cloud_analytics.resources.spark import SparkResource
 
 KIND = {"spark", "delta"}
 TAGS = {"layer": "gold"}
-_MAPPINGS = {"same": None, "last": LastPartitionMapping(), "all": AllPartitionMapping()}
-
-
-def _dep(dep: Dep) -> AssetDep:
-    return AssetDep(AssetKey(dep.table.split("/")), partition_mapping=_MAPPINGS[dep.mapping])
 
 
 def _unique_key(spec: TableSpec) -> tuple[str, ...]:
@@ -73,7 +65,7 @@ def build_mart_asset(spec: TableSpec):
         *[check_spec(key, check) for check in spec.checks],
     ]
 
-    @asset(key=key, group_name="gold", description=spec.description, deps=[_dep(d) for d in spec.deps],
+    @asset(key=key, group_name="gold", description=spec.description, deps=asset_deps(spec),
            partitions_def=partitions_def(spec.partitions), backfill_policy=BackfillPolicy.single_run(), kinds=KIND,
            tags=TAGS, check_specs=check_specs)
     def _gold(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource) -> MaterializeResult:
@@ -102,7 +94,7 @@ def build_mart_asset(spec: TableSpec):
 def build_whole_asset(spec: TableSpec):
     """An unpartitioned table, overwritten whole; its summary figures are metadata by label."""
 
-    @asset(key=asset_key(spec), group_name="gold", description=spec.description, deps=[_dep(d) for d in spec.deps],
+    @asset(key=asset_key(spec), group_name="gold", description=spec.description, deps=asset_deps(spec),
            kinds=KIND, tags=TAGS)
     def _gold_whole(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource) -> MaterializeResult:
         session = spark.spark_session

@@ -1,12 +1,22 @@
 """The generic asset checks every table gets from its spec, and the adapters that turn a
-spec's Dagster-free ``Check`` into ``AssetCheckSpec`` / ``AssetCheckResult``.
+spec's Dagster-free parts into Dagster objects (asset key, deps with partition mappings,
+``Check`` into ``AssetCheckSpec`` / ``AssetCheckResult``).
 
 Check names are constants so that jobs, tests and the UI agree on them.
 """
 
 from __future__ import annotations
 
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey, MetadataValue
+from dagster import (
+    AllPartitionMapping,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetDep,
+    AssetKey,
+    LastPartitionMapping,
+    MetadataValue,
+)
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -20,8 +30,16 @@ SCHEMA = "schema_matches"
 _SEVERITY = {"ERROR": AssetCheckSeverity.ERROR, "WARN": AssetCheckSeverity.WARN}
 
 
+_MAPPINGS = {"same": None, "last": LastPartitionMapping(), "all": AllPartitionMapping()}
+
+
 def asset_key(spec: TableSpec) -> AssetKey:
     return AssetKey(spec.key_path)
+
+
+def asset_deps(spec: TableSpec) -> list[AssetDep]:
+    """The spec's upstream tables as Dagster deps, with their partition mappings."""
+    return [AssetDep(AssetKey(dep.table.split("/")), partition_mapping=_MAPPINGS[dep.mapping]) for dep in spec.deps]
 
 
 def reconciliation(key: AssetKey, landed_in_window: int, bronze_rows: int, rejects: int,

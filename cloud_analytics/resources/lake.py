@@ -9,6 +9,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 
 from cloud_analytics.config import Settings
+from cloud_analytics.lib.lake import checkpoint_path, table_path
 
 
 class LakeResource(ConfigurableResource):
@@ -23,10 +24,10 @@ class LakeResource(ConfigurableResource):
 
     def table(self, layer: str, name: str) -> str:
         """The Delta table of ``AssetKey([layer, name])``."""
-        return f"{self.root.rstrip('/')}/{layer}/{name}"
+        return table_path(self.root, layer, name)
 
     def checkpoint(self, name: str) -> str:
-        return f"{self.root.rstrip('/')}/_checkpoints/{name}"
+        return checkpoint_path(self.root, name)
 
     def landing_path(self, *parts: str) -> str:
         return "/".join([self.landing.rstrip("/"), *parts])

@@ -111,6 +111,7 @@ class LocalNode:
     seed: str = "127.0.0.1"
     initial_token: str | None = None
     password_auth: bool = False
+    java_home: str = ""  # a JDK 11/17 to prefer (settings: CASSANDRA_JAVA_HOME, else JAVA_HOME)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LocalNode":
@@ -122,6 +123,7 @@ class LocalNode:
             storage_port=settings.cassandra_storage_port,
             heap=settings.cassandra_heap,
             password_auth=bool(settings.cassandra_username),
+            java_home=settings.cassandra_java_home,
         )
 
     @property
@@ -242,7 +244,7 @@ class LocalNode:
                 f"Port {self.endpoint} is already taken by another process; stop it or set "
                 "CLOUD_ANALYTICS_CASSANDRA_PORT to a free port."
             )
-        java = find_java17()
+        java = find_java17(self.java_home)
         cmd = self.command(java)
         self.log_file.unlink(missing_ok=True)
         out = open(self.home / "logs" / "stdout.log", "ab")
@@ -337,12 +339,10 @@ def _java_major(java: str) -> int | None:
     return None
 
 
-def find_java17() -> str:
-    """The java binary to run Cassandra 5.0 with: it accepts only JDK 11 or 17."""
-    candidates = []
-    for var in ("CLOUD_ANALYTICS_CASSANDRA_JAVA_HOME", "JAVA_HOME"):
-        if os.environ.get(var):
-            candidates.append(str(Path(os.environ[var]) / "bin" / "java"))
+def find_java17(java_home: str = "") -> str:
+    """The java binary to run Cassandra 5.0 with: it accepts only JDK 11 or 17 (the given
+    home first, then the machine's JDKs)."""
+    candidates = [str(Path(java_home) / "bin" / "java")] if java_home else []
     candidates += sorted(glob.glob("/usr/lib/jvm/*17*/bin/java"))
     candidates += sorted(glob.glob("/usr/lib/jvm/*11*/bin/java"))
     if shutil.which("java"):

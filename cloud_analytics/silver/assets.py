@@ -11,12 +11,8 @@ resource.
 """
 
 from dagster import (
-    AllPartitionMapping,
-    AssetDep,
     AssetExecutionContext,
-    AssetKey,
     BackfillPolicy,
-    LastPartitionMapping,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -42,11 +38,6 @@ from cloud_analytics.silver.specs import SILVER_SPECS, is_history
 
 KIND = {"spark", "delta"}
 TAGS = {"layer": "silver"}
-_MAPPINGS = {"same": None, "last": LastPartitionMapping(), "all": AllPartitionMapping()}
-
-
-def _deps(spec: TableSpec) -> list[AssetDep]:
-    return [AssetDep(AssetKey(dep.table.split("/")), partition_mapping=_MAPPINGS[dep.mapping]) for dep in spec.deps]
 
 
 def write_quality(lake: LakeReader, evaluation, table: str, start, end) -> dict:
@@ -74,7 +65,7 @@ def conformed_asset(spec: TableSpec):
         key=key,
         group_name="silver",
         description=spec.description,
-        deps=_deps(spec),
+        deps=generic.asset_deps(spec),
         partitions_def=partitions_def(spec.partitions),
         backfill_policy=BackfillPolicy.single_run(),
         kinds=KIND,
@@ -121,7 +112,7 @@ def history_asset(spec: TableSpec):
     source_layer, source_name = source.table.split("/")
 
     @asset(
-        key=key, group_name="silver", description=spec.description, deps=_deps(spec),
+        key=key, group_name="silver", description=spec.description, deps=generic.asset_deps(spec),
         partitions_def=partitions_def(spec.partitions), backfill_policy=BackfillPolicy.single_run(), kinds=KIND,
         tags=TAGS, check_specs=[*(generic.check_spec(key, c) for c in spec.checks), checks.schema_spec(key)],
     )

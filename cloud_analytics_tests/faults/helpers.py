@@ -17,6 +17,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from cloud_analytics.lib.lake import table_path
+
 # Eight UTC days across the v1 → v2 switch (v2 from 2025-07-18): every file keeps its
 # 6 events a day on these days only, so a file holds 48 events.
 EVENT_DAYS = tuple(f"2025-07-{d:02d}" for d in range(15, 23))
@@ -140,12 +142,12 @@ def landed(files: Iterable[Path]) -> Landed:
 
 
 def read(spark, settings, layer: str, table: str) -> DataFrame:
-    return spark.read.format("delta").load(settings.layer_path(layer, table))
+    return spark.read.format("delta").load(table_path(str(settings.lake), layer, table))
 
 
-def delta_versions(table_path: str | Path) -> list[int]:
+def delta_versions(path: str | Path) -> list[int]:
     """Committed versions of a Delta table, from its log folder (no Spark involved)."""
-    log = Path(table_path) / "_delta_log"
+    log = Path(path) / "_delta_log"
     if not log.is_dir():
         return []
     return sorted(int(p.name[:20]) for p in log.glob("*.json") if p.name[:20].isdigit())

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics_tests.faults import steps
 from cloud_analytics_tests.faults.helpers import (
@@ -166,7 +167,7 @@ def test_csv_missing_a_column_fails_naming_file_and_column_while_the_other_sourc
         write_atomic(touches, original)
     message = str(failed.value)
     assert "marketing_touches.csv" in message and "missing column(s) channel" in message, message
-    bronze_touches = Path(s.layer_path("bronze", "marketing_touches"))
+    bronze_touches = Path(table_path(str(s.lake), "bronze", "marketing_touches"))
     assert not (bronze_touches / "_delta_log").is_dir() or read(spark, s, "bronze", "marketing_touches").filter(
         f"snapshot_date = '{fault_lake.today}'").count() == 0
     # The other source of the same run was ingested in full.

@@ -15,6 +15,7 @@ import threading
 
 from dagster import DagsterInstance
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics_tests.faults import steps
 from cloud_analytics_tests.faults.helpers import FAULT_LAKE_LAWS, assert_audit_passes, fingerprint, read
@@ -82,7 +83,7 @@ def test_two_runs_of_one_silver_partition_at_once_leave_one_clean_result(fault_l
         fault_lake.step(f"silver retry of racer {i}", steps.SILVER_EVENTS, partition_key=DAY)
 
     assert _prints(spark, s) == reference
-    path = s.layer_path("silver", "usage_events")
+    path = table_path(str(s.lake), "silver", "usage_events")
     history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").collect()
     assert history and history[0].operation == "WRITE"
     versions = sorted(r.version for r in history)

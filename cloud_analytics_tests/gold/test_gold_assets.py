@@ -4,6 +4,8 @@ from decimal import Decimal
 
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
+
 MARTS = {
     "org_daily_usage_by_service", "revenue_by_org_month", "cost_anomaly_mart", "tickets_by_org_date",
     "genai_tokens_by_org_date", "usage_hourly_by_service_region", "usage_daily_by_service_region",
@@ -13,7 +15,7 @@ MARTS = {
 
 
 def _read(spark, settings, layer, table):
-    return spark.read.format("delta").load(settings.layer_path(layer, table))
+    return spark.read.format("delta").load(table_path(str(settings.lake), layer, table))
 
 
 def test_every_mart_is_built_and_every_check_passes(gold_run):
