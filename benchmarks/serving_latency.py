@@ -16,6 +16,7 @@ import time
 
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.config import load_settings
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.spark import get_spark
@@ -35,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     spark = get_spark(settings)
-    gold = spark.read.format("delta").load(settings.layer_path("gold", "org_daily_usage_by_service"))
+    gold = spark.read.format("delta").load(table_path(str(settings.lake), "gold", "org_daily_usage_by_service"))
     orgs = [r[0] for r in gold.select("org_id").distinct().orderBy("org_id").collect()]
     start, end = gold.agg(F.min("usage_date"), F.max("usage_date")).first()
     spec = TABLES_BY_NAME["org_daily_usage"]

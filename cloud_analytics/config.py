@@ -142,8 +142,10 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
         max_quarantine_rate=float(_env(env, "MAX_QUARANTINE_RATE", "0.05")),
         sensor_interval_s=_env_int(env, "SENSOR_INTERVAL", 30),
+        # Only settings read from the process environment itself may name it for EnvVar: settings
+        # built from an explicit mapping carry their secrets as plain values.
         secrets_in_environment=frozenset(
-            name for name in SECRETS if process.get(PREFIX + name, "").strip()),
+            name for name in SECRETS if environ is None and process.get(PREFIX + name, "").strip()),
     )
 
 

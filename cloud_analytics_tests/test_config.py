@@ -59,3 +59,14 @@ def test_secrets_stay_out_of_repr(tmp_path):
     )
     assert s.cassandra_password == "hunter2"
     assert "hunter2" not in repr(s) and "AstraCS" not in repr(s)
+
+
+def test_only_secrets_read_from_the_process_environment_become_env_vars(monkeypatch):
+    """An EnvVar resolves from os.environ, so settings built from an explicit mapping (a second
+    lake in the same process) must keep their own secret values, never point at the process's."""
+    from cloud_analytics.config import load_settings
+
+    monkeypatch.setenv("CLOUD_ANALYTICS_PII_PEPPER", "process-pepper-0123456789")
+    assert "PII_PEPPER" in load_settings().secrets_in_environment
+    other = load_settings({"CLOUD_ANALYTICS_PII_PEPPER": "other-lake-pepper-0123456789"})
+    assert other.secrets_in_environment == frozenset() and other.pii_pepper == "other-lake-pepper-0123456789"

@@ -87,7 +87,7 @@ def _step_result(name: str, started: float, result, partition_range, log) -> Ste
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         detail = (f"{failure.step_key}: {serialized_root_cause(failure.step_failure_data.error)}" if failure
                   else "see the run in dagster dev")
-        raise PipelineError(f"'{name}' failed (run {result.run_id}): {detail}")
+        raise PipelineError(f"step '{name}' failed (run {result.run_id}): {detail}")
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         label = "/".join(mat.asset_key.path)

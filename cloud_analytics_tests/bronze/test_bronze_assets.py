@@ -1,5 +1,6 @@
 """Bronze materialized with Dagster on the generated dataset (scale 1)."""
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.bronze.specs import CSV_SOURCES
 from cloud_analytics.pipeline import materialize_all
 
@@ -13,7 +14,7 @@ def _mats(steps):
 
 
 def _count(spark, settings, table):
-    return spark.read.format("delta").load(settings.layer_path("bronze", table)).count()
+    return spark.read.format("delta").load(table_path(str(settings.lake), "bronze", table)).count()
 
 
 def test_every_landed_row_is_in_bronze(bronze_run, spark, settings):

@@ -21,6 +21,7 @@ import re
 import pytest
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.audit import run_audit
 from cloud_analytics.lib.windows import date_window_predicate
 from cloud_analytics.lib.errors import PipelineError
@@ -81,7 +82,7 @@ def test_silver_fails_half_way_then_a_retry_equals_a_clean_run(fault_lake, spark
     new[-1]["service"] = "teleportation"  # one of them will be quarantined (DOM-02)
     write_atomic(events / NEW_FILE, "".join(json.dumps(e) + "\n" for e in new).encode())
     fault_lake.stream("stream retry input")
-    silver_path = s.layer_path("silver", "usage_events")
+    silver_path = table_path(str(s.lake), "silver", "usage_events")
     before, versions = _prints(spark, s), delta_versions(silver_path)
 
     # Fault 1: a task dies on the last new event while the silver table is being written.

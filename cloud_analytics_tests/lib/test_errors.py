@@ -56,3 +56,23 @@ def test_the_cli_prints_one_line_with_the_root_cause(capsys, monkeypatch):
     assert cli.main([]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: ConnectionError: node 127.0.0.1:9042 went away"]
+
+
+def test_a_failed_steps_serialized_chain_reads_as_its_root_cause():
+    """What the runner puts in PipelineError for a failed step: Dagster's serialized error chain
+    (op wrapper -> the asset's exception -> its cause) reduced to the innermost class and line."""
+    import sys
+
+    from dagster._utils.error import serializable_error_info_from_exc_info
+
+    from cloud_analytics.lib.errors import serialized_root_cause
+
+    try:
+        try:
+            raise ConnectionError("Cannot reach Cassandra at 127.0.0.1:9042")
+        except ConnectionError as exc:
+            raise RuntimeError("Error occurred while executing op serving__org_daily_usage") from exc
+    except RuntimeError:
+        info = serializable_error_info_from_exc_info(sys.exc_info())
+    assert info.cause is not None  # the chain is kept: the event log shows all of it
+    assert serialized_root_cause(info) == "ConnectionError: Cannot reach Cassandra at 127.0.0.1:9042"

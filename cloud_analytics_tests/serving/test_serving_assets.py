@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics.pipeline import materialize_all
 from cloud_analytics.serving import queries
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.cassandra
 
 
 def _gold(spark, settings, mart):
-    return spark.read.format("delta").load(settings.layer_path("gold", mart))
+    return spark.read.format("delta").load(table_path(str(settings.lake), "gold", mart))
 
 
 @pytest.fixture(scope="module")

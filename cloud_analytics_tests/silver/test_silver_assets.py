@@ -2,6 +2,7 @@
 
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.pipeline import materialize_all
 
 TABLES = ["customers_orgs", "users", "resources", "billing_monthly", "support_tickets", "marketing_touches",
@@ -9,7 +10,7 @@ TABLES = ["customers_orgs", "users", "resources", "billing_monthly", "support_ti
 
 
 def _read(spark, settings, layer, table):
-    return spark.read.format("delta").load(settings.layer_path(layer, table))
+    return spark.read.format("delta").load(table_path(str(settings.lake), layer, table))
 
 
 def _flagged(df, rule):

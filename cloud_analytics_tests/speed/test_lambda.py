@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake import table_path
 from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.config import load_settings
 from cloud_analytics.definitions import build_definitions
@@ -115,13 +116,13 @@ def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam,
     assert {after[k].source for k in speed} == {"batch"}
     # Speed rows held every landed event of their dates but those the quality rules quarantine
     # (the quarantine of those dates exists once the batch layer has run).
-    quarantined = spark.read.format("delta").load(settings.layer_path("quarantine", "usage_events")) \
+    quarantined = spark.read.format("delta").load(table_path(str(settings.lake), "quarantine", "usage_events")) \
         .filter(F.col("partition_date").isin(new_dates)).count()
     assert sum(r.event_count for r in speed.values()) == sum(
         n for (_o, d), n in landed.items() if d in new_dates) - quarantined
     assert all((after[k].daily_cost_usd, after[k].event_count) == (r.daily_cost_usd, r.event_count)
                for k, r in speed.items())
-    gold = spark.read.format("delta").load(settings.layer_path("gold", "org_daily_usage_by_service"))
+    gold = spark.read.format("delta").load(table_path(str(settings.lake), "gold", "org_daily_usage_by_service"))
     assert len(after) == gold.count()
     assert sum(r.daily_cost_usd for r in after.values()) == gold.agg(F.sum("daily_cost_usd")).first()[0]
 
