@@ -4,12 +4,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: help setup run test test-fast dev cassandra-start cassandra-stop cassandra-status clean
+SCALE ?= 1
+
+.PHONY: help setup run test test-fast bench dev cassandra-start cassandra-stop cassandra-status clean
 
 help:
 	@echo "make run    set up if needed, generate landing data if empty, start Cassandra, run the pipeline"
 	@echo "make test   set up if needed, run the full test suite (first tier first)"
 	@echo "make test-fast  import contracts and the first tier only (seconds)"
+	@echo "make bench  the pipeline benchmark at SCALE (default 1): per-step figures, audit, re-run, DuckDB baseline"
 	@echo "make dev    dagster dev on 127.0.0.1:3000"
 	@echo "make setup  venv + pinned packages, JDK 17 + Maven, JVM jars via mvn (idempotent)"
 
@@ -29,6 +32,11 @@ test: setup
 test-fast: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m fast -q
+
+# Benchmark-only dependency (DuckDB) installed here, not by `make setup`. Run it alone on the machine.
+bench: setup
+	$(BIN)/python -m pip install -q -e ".[bench]"
+	$(BIN)/python benchmarks/pipeline.py --scale $(SCALE)
 
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h $${DAGSTER_HOST:-127.0.0.1} -p $${DAGSTER_PORT:-3000}

@@ -82,7 +82,8 @@ def _landing_replay(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from cloud_analytics.pipeline import run_pipeline
 
-    return run_pipeline(load_settings(), scale=args.scale, seed=args.seed, query=lambda q: main(["query", *q]))
+    return run_pipeline(load_settings(), scale=args.scale, seed=args.seed, query=lambda q: main(["query", *q]),
+                        force=args.force)
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -194,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "local Cassandra if it is not running, materialize every asset, print a summary.")
     run.add_argument("--scale", type=int, default=1, help="Scale of generated data when landing is empty (default 1).")
     run.add_argument("--seed", type=int, default=42, help="Seed of generated data (default 42).")
+    run.add_argument("--force", action="store_true",
+                     help="Rebuild even what was already built from the same landed files (by default a job "
+                     "whose input fingerprint is unchanged is skipped and recorded as an observation).")
     run.set_defaults(func=_run)
 
     cas = sub.add_parser("cassandra", help="Start, stop or inspect the local Cassandra node.",

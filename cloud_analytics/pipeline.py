@@ -43,24 +43,27 @@ def ensure_cassandra(settings: Settings, log=print) -> None:
     LocalNode.from_settings(settings).start(timeout_s=settings.cassandra_start_timeout_s, log=log)
 
 
-def materialize_all(settings: Settings, instance=None, log=print, layers: tuple[str, ...] | None = None) -> list:
+def materialize_all(settings: Settings, instance=None, log=print, layers: tuple[str, ...] | None = None,
+                    on_step=None, force: bool = False) -> list:
     """Every named job over the range it needs now, layer by layer (``orchestration.runner``),
-    with definitions built from ``settings``; runs go to ``instance`` (default DAGSTER_HOME)."""
+    with definitions built from ``settings``; runs go to ``instance`` (default DAGSTER_HOME).
+    What was already built from the same landed content is skipped unless ``force``."""
     from cloud_analytics.definitions import build_definitions
     from cloud_analytics.orchestration.runner import get_instance, run_jobs
 
-    return run_jobs(build_definitions(settings), instance or get_instance(), log=log, layers=layers)
+    return run_jobs(build_definitions(settings), instance or get_instance(), log=log, layers=layers, on_step=on_step,
+                    landing=settings.landing, force=force)
 
 
 def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print,
-                 query: Callable[[list[str]], int] | None = None) -> int:
+                 query: Callable[[list[str]], int] | None = None, force: bool = False) -> int:
     """``query`` prints one dashboard query (the CLI passes its own ``query`` command)."""
     started = time.monotonic()
     ensure_landing(settings, scale, seed, log)
     ensure_cassandra(settings, log)
     from cloud_analytics.orchestration.runner import print_summary
 
-    results = materialize_all(settings, log=log)
+    results = materialize_all(settings, log=log, force=force)
     print_summary(results, log=log)
     if query is not None:
         show_queries(settings, query, log=log)

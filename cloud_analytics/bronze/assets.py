@@ -5,6 +5,10 @@ Each CSV asset replaces exactly its partition window in ``<lake>/bronze/<source>
 rows in the shared ``<lake>/bronze/csv_rejects`` table, so re-runs never duplicate. The
 stream asset appends only what is new (see ``stream.py``). Checks run inside the asset on
 exactly the window it wrote; ERROR checks block downstream layers.
+
+A CSV asset is two Delta writes and nothing else: its row count, key figures, conflicts and
+cast errors are observed while the rows are written, the rejects counted while they are
+written, and the landing side is counted by Python's csv module (``checks.py``).
 """
 
 
@@ -46,6 +50,7 @@ TAGS = {"layer": "bronze"}
 
 
 def _write_csv_rejects(spark, lake: LakeResource, source: CsvSource, rejects, window: tuple[date, date]) -> int:
+    """Replace the source's rejects of the window; the rows written, counted as they are."""
     path = lake.table(CSV_REJECTS.layer, CSV_REJECTS.name)
     ensure_table(spark, path, REJECTS_SCHEMA, [CSV_REJECTS.partition_column])
     if source.partitioning == "snapshot":
@@ -53,8 +58,9 @@ def _write_csv_rejects(spark, lake: LakeResource, source: CsvSource, rejects, wi
     else:
         keys = "'invalid'"
     predicate = f"source = '{source.name}' AND partition_key IN ({keys})"
-    replace_where(rejects, path, predicate, [CSV_REJECTS.partition_column])
-    return spark.read.format("delta").load(path).filter(predicate).count()
+    written = generic.Written(rejects)
+    replace_where(written.frame, path, predicate, [CSV_REJECTS.partition_column])
+    return int(written.figures()[generic.ROWS])
 
 
 def build_csv_asset(source: CsvSource):
@@ -87,28 +93,26 @@ def build_csv_asset(source: CsvSource):
         result = ingest(session, landing_file, source, lake.relative_to_lake(str(landing_file)), window,
                         partition_floor=None if snapshot else date.fromisoformat(BILLING_START))
         path = lake.table(spec.layer, spec.name)
-        replace_where(result.rows, path, date_window_predicate(spec.partition_column, *window),
-                      [spec.partition_column])
+        predicate = date_window_predicate(spec.partition_column, *window)
+        written = generic.Written(result.rows, generic.KeyFigures(
+            not_null=spec.key, unique=spec.key, per=(spec.partition_column,)), extra={
+            "conflicts": F.count_if(F.col("key_conflict")),
+            "cast_errors": F.count_if(F.col("cast_errors").isNotNull()),
+        })
+        replace_where(written.frame, path, predicate, [spec.partition_column])
         rejects = _write_csv_rejects(session, lake, source, result.rejects, window)
-        result.release()
 
-        written = session.read.format("delta").load(path).filter(
-            date_window_predicate(spec.partition_column, *window)).cache()
-        stats = written.agg(
-            F.count(F.lit(1)).alias("rows"),
-            F.sum(F.col("key_conflict").cast("int")).alias("conflicts"),
-            F.sum(F.col("cast_errors").isNotNull().cast("int")).alias("cast_errors"),
-        ).first()
-        rows = int(stats["rows"])
+        stats = written.figures()
+        rows = int(stats[generic.ROWS])
         n_days = (window[1] - window[0]).days + 1 if snapshot else 1
         duplicates = result.duplicates_removed * n_days
         check_results = [
             generic.reconciliation(key, checks.landing_rows_in_window(landing_file, source, window),
-                                      rows, rejects if snapshot else 0, duplicates),
-            generic.key_not_null(key, written, spec.key),
-            generic.key_unique(key, written, spec.key, per=(spec.partition_column,)),
+                                   rows, rejects if snapshot else 0, duplicates),
+            generic.key_not_null_result(key, stats, spec.key),
+            generic.key_unique_result(key, stats, spec.key, per=(spec.partition_column,),
+                                      rows=lambda: session.read.format("delta").load(path).filter(predicate)),
         ]
-        written.unpersist()
         summary = f"{rows:,} rows, {rejects} rejects, {duplicates} duplicates removed"
         context.log.info(f"{spec.path}: {summary}")
         return MaterializeResult(
@@ -169,7 +173,11 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
     report = stream.run()
 
     table = session.read.format("delta").load(paths.table)
-    total = table.count()
+    # The row count and both key checks over the whole table, in one aggregation.
+    # A line without a usable timestamp is a reject, so event_ts is as required as the key.
+    required = (*EVENTS_SPEC.key, "event_ts")
+    stats = generic.figures_of(table, generic.KeyFigures(not_null=required, unique=EVENTS_SPEC.key))
+    total = int(stats[generic.ROWS])
     total_rejects = session.read.format("delta").load(paths.rejects).count()
     ledger = session.read.format("delta").load(paths.ledger)
     sums = ledger.agg(
@@ -206,9 +214,9 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
                                 summary=f"{report.rejects} new rejects"),
     )
     yield generic.reconciliation(USAGE_EVENTS, landed, total, total_rejects, int(sums["dups"] or 0))
-    # A line without a usable timestamp is a reject, so event_ts is as required as the key.
-    yield generic.key_not_null(USAGE_EVENTS, table, (*EVENTS_SPEC.key, "event_ts"))
-    yield generic.key_unique(USAGE_EVENTS, table, EVENTS_SPEC.key, severity=AssetCheckSeverity.ERROR)
+    yield generic.key_not_null_result(USAGE_EVENTS, stats, required)
+    yield generic.key_unique_result(USAGE_EVENTS, stats, EVENTS_SPEC.key, rows=table,
+                                    severity=AssetCheckSeverity.ERROR)
 
 
 csv_assets = [build_csv_asset(source) for source in CSV_SOURCES]

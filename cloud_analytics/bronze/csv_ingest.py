@@ -4,6 +4,10 @@ Every landed row ends in exactly one place: the bronze table (typed, with its ra
 for any value that failed its cast), the CSV reject table (a line Spark cannot split into
 the header's columns, undecodable bytes, an empty key, an unusable partition value), or the
 count of exact duplicates removed. ``ingest`` returns the three so callers can write and count them.
+
+The file is read by each of the two writes (rows, rejects) rather than cached: a small file
+costs less to parse twice than a cache costs Spark jobs. The counts of the read (records,
+duplicates) are observed while the rows are written: no pass of their own.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +23,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cloud_analytics.bronze.specs import CSV_REJECTS, CsvSource, ddl
+from cloud_analytics.lib.delta_io import observe, observed
 
 CORRUPT = "_corrupt_record"
 REJECTS_SCHEMA = ddl(CSV_REJECTS)
@@ -29,18 +35,38 @@ class CsvLayoutError(ValueError):
 
 @dataclass
 class CsvIngest:
-    """The outcome of reading one CSV for one partition window."""
+    """The outcome of reading one CSV for one partition window.
+
+    ``landed`` and ``duplicates_removed`` are counted while ``rows`` is first read (written or
+    collected); asking for them earlier reads the rows once for the purpose.
+    """
 
     rows: DataFrame  # typed rows, one per kept record
     rejects: DataFrame  # REJECTS_SCHEMA
-    landed: int  # records in the file (header excluded)
-    duplicates_removed: int
     empty_file: bool
-    cached: DataFrame | None = None  # the raw read, cached while the caller writes
+    _counts: tuple[Any, ...] = ()  # Observations: records read and kept; kept after dedupe
+    _values: dict[str, int] | None = None
 
-    def release(self) -> None:
-        if self.cached is not None:
-            self.cached.unpersist()
+    @property
+    def landed(self) -> int:
+        """Records in the file (header excluded), as Spark read them."""
+        return self._count("landed")
+
+    @property
+    def duplicates_removed(self) -> int:
+        """Exact duplicates among the kept records (the whole file, before any window filter)."""
+        return self._count("kept") - self._count("deduped")
+
+    def _count(self, name: str) -> int:
+        if not self._counts:
+            return 0
+        if self._values is None:
+            values = [observed(c, wait_s=0) for c in self._counts]
+            if any(v is None for v in values):  # rows not read yet: reading them completes the counts
+                self.rows.count()
+                values = [observed(c) for c in self._counts]
+            self._values = {k: int(v or 0) for part in values for k, v in (part or {}).items()}
+        return self._values[name]
 
 
 def read_header(path: Path, source: CsvSource) -> list[str] | None:
@@ -142,11 +168,8 @@ def ingest(
     start, end = window
     ingest_ts = F.current_timestamp()
     if read_header(path, source) is None:
-        return CsvIngest(typed_empty(spark, source), rejects_empty(spark), landed=0,
-                         duplicates_removed=0, empty_file=True)
-    # Cached: the file is read once for counting, splitting, writing and checking.
-    raw = read_raw(spark, str(path), source).cache()
-    landed = raw.count()
+        return CsvIngest(typed_empty(spark, source), rejects_empty(spark), empty_file=True)
+    raw = read_raw(spark, str(path), source)
 
     # Lines that cannot become a row: wrong width, or bytes that were not UTF-8 (Spark
     # decodes them to U+FFFD; keeping such text would silently corrupt names and ids).
@@ -167,12 +190,14 @@ def ingest(
         if partition_floor is not None:
             reason = reason.when(month < F.lit(partition_floor),
                                  F.lit(f"invalid_partition_value: {source.partitioning} before {partition_floor}"))
-    flagged = raw.withColumn("_reason", reason)
-    bad = flagged.filter(F.col("_reason").isNotNull()).withColumn("_line", _raw_line(source))
-    good = flagged.filter(F.col("_reason").isNull()).drop("_reason", CORRUPT)
+    # The rows' plan counts what it reads (every record), keeps and keeps after dedupe, once
+    # the rows are written; the rejects' plan reads the file again, unobserved.
+    counted, counts = observe(raw, {"landed": F.count(F.lit(1)), "kept": F.count_if(reason.isNull())})
+    bad = raw.withColumn("_reason", reason).filter(F.col("_reason").isNotNull()).withColumn("_line", _raw_line(source))
+    good = counted.filter(reason.isNull()).drop(CORRUPT)
 
     deduped = good.dropDuplicates(source.column_names)
-    duplicates_removed = good.count() - deduped.count()
+    deduped, deduped_count = observe(deduped, {"deduped": F.count(F.lit(1))})
 
     typed = deduped.select(
         *[_cast(F.col(name), dtype).alias(name) for name, dtype in source.columns],
@@ -197,8 +222,7 @@ def ingest(
         F.col("_reason").alias("reason"),
         ingest_ts.alias("ingest_ts"),
     )
-    return CsvIngest(typed, rejects, landed=landed, duplicates_removed=duplicates_removed, empty_file=False,
-                     cached=raw)
+    return CsvIngest(typed, rejects, empty_file=False, _counts=(counts, deduped_count))
 
 
 def _flag_key_conflicts(df: DataFrame, source: CsvSource) -> DataFrame:

@@ -1,5 +1,8 @@
 """The metadata every table materialization records in the Dagster UI: row count, column
-schema, URI and Delta version."""
+schema, URI and Delta version.
+
+None of it runs a Spark job: the caller brings the row count (counted while it wrote), the
+schema and the version come from the Delta log the session holds after its commit."""
 
 from __future__ import annotations
 

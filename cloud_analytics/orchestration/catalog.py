@@ -28,3 +28,7 @@ def spec_keys(layer: str | None = None, partitions=_UNSET, names: tuple[str, ...
 def serving_of(marts: tuple[str, ...]) -> list[AssetKey]:
     """The serving tables loaded from the given gold marts."""
     return [AssetKey(s.key_path) for s in SERVING_SPECS if getattr(s, "mart", None) in marts]
+
+
+def is_partitioned(key: AssetKey) -> bool:
+    return next(s.partitions is not None for s in ALL_SPECS if s.key_path == list(key.path))

@@ -22,6 +22,7 @@ class Plan:
     job: str
     partition_key: str | None = None
     partition_range: Range | None = None
+    inputs: str = ""  # fingerprints of the landed input, tagged on the run (``orchestration.inputs``)
 
     @property
     def label(self) -> str:
@@ -40,13 +41,6 @@ def span(keys: Iterable[str]) -> Range | None:
 def latest(partition_keys: list[str]) -> Range | None:
     """The current partition (a daily snapshot: today's file)."""
     return (partition_keys[-1], partition_keys[-1]) if partition_keys else None
-
-
-def whole(partition_keys: list[str]) -> Range | None:
-    """Every partition. For marts rebuilt from the latest snapshot, whose past days can change
-    (a ticket resolved today dates a past resolution); they have rows on active days only, so
-    the length of the range costs nothing."""
-    return (partition_keys[0], partition_keys[-1]) if partition_keys else None
 
 
 def missing_and_latest(partition_keys: list[str], materialized: set[str]) -> Range | None:

@@ -28,9 +28,10 @@ def _planned(job: str, cron: str, description: str):
         planned = plan(job, JOB_KEYS[job], context.instance, touched=set())
         if planned is None:
             return SkipReason(f"{job}: nothing to rebuild")
-        key = planned.partition_key
-        return RunRequest(run_key=f"{job}-{key or '..'.join(planned.partition_range)}", partition_key=key,
-                          tags=range_tags(planned.partition_range))
+        # One run per tick: an unpartitioned job's label is the same every day, the tick time is not.
+        tick = context.scheduled_execution_time
+        return RunRequest(run_key=planned.label + (f"@{tick:%Y-%m-%dT%H:%M}" if tick else ""),
+                          partition_key=planned.partition_key, tags=range_tags(planned.partition_range))
 
     return _tick
 

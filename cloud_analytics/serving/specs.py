@@ -5,7 +5,8 @@ whose ``key`` is the full CQL primary key (partition key first), plus how the ta
 from its gold mart: which CQL partitions and clustering range a partition window covers
 (``partition_key``, ``range_column``, ``by_month``), what the sample check compares, and the
 money (or count) total the audit reconciles with gold. ``build`` turns gold mart rows into
-the table's rows (``serving/rows.py``).
+the table's rows (``serving/rows.py``). A spec whose ``partitions`` is None is loaded whole: each
+run replaces every CQL partition of the table (``serving/assets.py``).
 
 The DDL stays in ``cql/schema.cql`` (applied by ``schema.create_schema``; its comments say why
 each table is shaped as it is); ``cloud_analytics_tests/serving/test_specs.py`` proves the
@@ -160,7 +161,9 @@ CUSTOMER_HEALTH_BY_ORG = ServingSpec(
 )
 
 TICKETS_BY_ORG_DAY = ServingSpec(
-    layer="serving", name="tickets_by_org_day", mart="tickets_by_org_date", partitions="snapshot_daily",
+    # Unpartitioned like its mart (rebuilt whole from the newest tickets snapshot): each run
+    # replaces the whole table (serving/assets.py), one materialization instead of one per day.
+    layer="serving", name="tickets_by_org_day", mart="tickets_by_org_date", partitions=None,
     description="Tickets of one org per day and severity (q3 for an org), newest day first.",
     grain="one row per org, ticket day and severity",
     columns=columns(
@@ -178,7 +181,7 @@ TICKETS_BY_ORG_DAY = ServingSpec(
 )
 
 TICKETS_BY_DAY = ServingSpec(
-    layer="serving", name="tickets_by_day", mart="tickets_by_org_date", partitions="snapshot_daily",
+    layer="serving", name="tickets_by_day", mart="tickets_by_org_date", partitions=None,  # like tickets_by_org_day
     description="Critical tickets and SLA breaches of every org per day (q3 across orgs): one partition per "
                 "month, so a 30-day window reads at most two.",
     grain="one row per ticket day and org",

@@ -8,6 +8,10 @@ re-runs never duplicate. A history asset rebuilds its table from every stored sn
 source on each run (small tables); the other tables use the histories as reference data and
 for as-of enrichment. The PII pepper and the quarantine-rate limit come from the ``quality``
 resource.
+
+Every figure is counted while it is written (``lib.checks.Written``): the bronze rows as the
+evaluation first reads them, the kept, quarantined and per-rule counts as each write reads its
+rows. Nothing is read back, so an asset costs its writes and little more.
 """
 
 from dagster import (
@@ -21,13 +25,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from cloud_analytics.lib import checks as generic
-from cloud_analytics.lib.delta_io import replace_where
+from cloud_analytics.lib.delta_io import observe, observed, overwrite, replace_where
 from cloud_analytics.lib.metadata import table_metadata
 from cloud_analytics.lib.lake import LakeReader
 from cloud_analytics.lib.spec import CheckInput, TableSpec
 from cloud_analytics.lib.windows import date_window_predicate, day_window
 from cloud_analytics.partitions import partitions_def
-from cloud_analytics.quality import evaluate, metrics, metrics_summary
+from cloud_analytics.quality import evaluate, metrics
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.quality import QualityResource
 from cloud_analytics.resources.spark import SparkResource
@@ -41,12 +45,32 @@ TAGS = {"layer": "silver"}
 
 
 def write_quality(lake: LakeReader, evaluation, table: str, start, end) -> dict:
-    """Quarantine rows and per-rule counts of the window, each replacing the window's rows."""
+    """Quarantine rows and per-rule counts of the window, each replacing the window's rows.
+
+    Returns the summary of the counts written (as ``quality.metrics_summary`` would read them
+    back) plus ``quarantine_rows``, the rows the quarantine write committed."""
     window = date_window_predicate("partition_date", start, end)
-    replace_where(evaluation.quarantined, lake.path("quarantine", table), window, ["partition_date"])
-    counts = metrics(evaluation)
-    replace_where(counts, lake.path("quarantine", "dq_metrics"), f"table = '{table}' AND {window}", ["table"])
-    return metrics_summary(lake.load("quarantine", "dq_metrics").filter(f"table = '{table}' AND {window}"))
+    quarantined = generic.Written(evaluation.quarantined)
+    replace_where(quarantined.frame, lake.path("quarantine", table), window, ["partition_date"])
+    columns = ("rule_id", "partition_date", "failed_count", "quarantined_count", "evaluated_count")
+    counts = generic.Written(metrics(evaluation), extra={"metrics": F.collect_list(F.struct(*columns))})
+    replace_where(counts.frame, lake.path("quarantine", "dq_metrics"), f"table = '{table}' AND {window}", ["table"])
+    return {**_metrics_summary(counts.figures()["metrics"] or []),
+            "quarantine_rows": int(quarantined.figures()[generic.ROWS])}
+
+
+def _metrics_summary(rows) -> dict:
+    """``quality.metrics_summary`` over the metric rows in hand: totals over partitions,
+    ``{"evaluated": n, "quarantined": q, "kept": n - q, "rules": {rule_id: failed_count}}``."""
+    failed: dict[str, int] = {}
+    quarantined = 0
+    for row in rows:
+        failed[row["rule_id"]] = failed.get(row["rule_id"], 0) + (row["failed_count"] or 0)
+        quarantined += row["quarantined_count"] or 0
+    # Every rule has a row in every evaluated partition: each partition's count once.
+    evaluated = sum(n or 0 for _, n in {(r["partition_date"], r["evaluated_count"]) for r in rows})
+    return {"evaluated": evaluated, "quarantined": quarantined, "kept": evaluated - quarantined,
+            "rules": dict(sorted(failed.items()))}
 
 
 def _quality_metadata(summary: dict) -> dict:
@@ -79,22 +103,26 @@ def conformed_asset(spec: TableSpec):
         start, end = day_window(context)
         window = date_window_predicate(spec.partition_column, start, end)
         source = reader.load(source_layer, source_name).filter(window)
-        evaluation = evaluate(source, spec.name, load_refs(reader, spec.name)).persist()
+        # Bronze rows counted as the evaluation first reads them (it is cached for three writes).
+        counted, bronze = observe(source, {"rows": F.count(F.lit(1))})
+        evaluation = evaluate(counted, spec.name, load_refs(reader, spec.name)).persist()
         path = reader.path("silver", spec.name)
         built = spec.build(SilverInputs(evaluation.kept, reader, start, end, pepper=quality.pii_pepper))
-        replace_where(built, path, window, [spec.partition_column])
+        written = generic.Written(built, generic.KeyFigures(not_null=spec.key))
+        replace_where(written.frame, path, window, [spec.partition_column])
         summary = write_quality(reader, evaluation, spec.name, start, end)
+        bronze_rows = (observed(bronze) or {}).get("rows")
         evaluation.unpersist()
+        if bronze_rows is None:  # the cache was filled outside an observed action: count bronze
+            bronze_rows = source.count()
 
-        written = reader.load("silver", spec.name).filter(window)
-        rows = written.count()
-        quarantined = reader.load("quarantine", spec.name).filter(
-            date_window_predicate("partition_date", start, end)).count()
+        stats = written.figures()
+        rows, quarantined = int(stats[generic.ROWS]), summary.pop("quarantine_rows")
         check_results = [
-            checks.conservation(key, source.count(), rows, quarantined),
+            checks.conservation(key, int(bronze_rows), rows, quarantined),
             checks.quarantine_rate(key, summary, quality.max_quarantine_rate),
-            generic.key_not_null(key, written, spec.key),
-            generic.schema_matches(key, written, spec.column_names),
+            generic.key_not_null_result(key, stats, spec.key),
+            generic.schema_matches(key, reader.load("silver", spec.name), spec.column_names),
         ]
         text = f"{rows:,} rows, {quarantined:,} quarantined"
         context.log.info(f"{spec.path}: {text}; rule counts {summary['rules']}")
@@ -121,19 +149,22 @@ def history_asset(spec: TableSpec):
         reader = LakeReader(session, lake.root)
         _, end = day_window(context)
         snapshots = reader.load(source_layer, source_name).filter(F.col("snapshot_date") <= F.lit(end))
-        history: DataFrame = spec.build(SilverInputs(snapshots, reader, end=end))
+        # Cached: written whole, then checked (the SCD2 invariants) without reading it back.
+        history: DataFrame = spec.build(SilverInputs(snapshots, reader, end=end)).persist()
         path = reader.path("silver", spec.name)
-        history.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
-        stored = reader.load("silver", spec.name)
-        rows = stored.count()
-        current = stored.filter("is_current").count()
+        written = generic.Written(history, extra={"current": F.count_if(F.col("is_current"))})
+        overwrite(written.frame, path)
+        stats = written.figures()
+        rows, current = int(stats[generic.ROWS]), int(stats["current"] or 0)
         text = f"{rows:,} versions, {current:,} current, snapshots up to {end}"
         context.log.info(f"{spec.path}: {text}")
-        given = CheckInput(written=stored, read=reader.read, end=end)
+        given = CheckInput(written=history, read=reader.read, end=end)
+        results = [*(generic.check_result(key, c, given) for c in spec.checks),
+                   generic.schema_matches(key, reader.load("silver", spec.name), spec.column_names)]
+        history.unpersist()
         return MaterializeResult(
             metadata=table_metadata(session, path, rows, current_rows=current, summary=text),
-            check_results=[*(generic.check_result(key, c, given) for c in spec.checks),
-                           generic.schema_matches(key, stored, spec.column_names)],
+            check_results=results,
         )
 
     return _history

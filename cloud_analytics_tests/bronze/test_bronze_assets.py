@@ -41,7 +41,8 @@ def test_all_bronze_checks_pass_and_metadata_is_recorded(bronze_run):
 
 def test_running_bronze_again_changes_nothing(bronze_run, spark, settings, dagster_instance):
     before = {s.name: _count(spark, settings, s.name) for s in CSV_SOURCES}
-    again = _mats(materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("bronze",)))
+    # ``force``: really run again (a plain re-run skips what nothing new landed for).
+    again = _mats(materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("bronze",), force=True))
     after = {s.name: _count(spark, settings, s.name) for s in CSV_SOURCES}
     assert before == after
     assert _count(spark, settings, "usage_events") == 43_200

@@ -117,3 +117,12 @@ def test_empty_file_is_zero_rows_not_an_error(spark, tmp_path):
     header_only = _write(tmp_path / "h.csv", ORG_HEADER + "\r\n")
     assert ingest(spark, header_only, ORGS, "h.csv", DAY).rows.count() == 0
     assert count_records(header_only) == 0
+
+
+def test_counts_asked_before_the_rows_are_read_read_them_once(spark, tmp_path):
+    line = "org_1,A 0,Media,us-east,pro,True,2025-05-04,rep_a,active,ads,10.0\n"
+    path = _write(tmp_path / "o.csv", ORG_HEADER + "\n" + line + line + "org_2,B 1,Media\n")
+    result = ingest(spark, path, ORGS, "o.csv", DAY)
+    # Normally counted while the rows are written; asked first, they read the rows for it.
+    assert (result.landed, result.duplicates_removed) == (3, 1)
+    assert result.rejects.count() == 1 and len(result.rows.collect()) == 1

@@ -37,7 +37,8 @@ def test_partitions():
         "customer_360": ("events_daily", "as_of_date"),
         "revenue_by_org_month": ("billing_monthly", "month"),
         "cost_vs_billing_reconciliation": ("billing_monthly", "month"),
-        "tickets_by_org_date": ("snapshot_daily", "date"),
+        # Rebuilt whole from the newest tickets snapshot: unpartitioned in Dagster and in Delta.
+        "tickets_by_org_date": (None, None),
         "ticket_resolution_metrics": ("snapshot_daily", "snapshot_date"),
         "user_activity": ("snapshot_daily", "snapshot_date"),
         "cost_baselines": (None, None),

@@ -10,18 +10,16 @@ from cloud_analytics.orchestration.ranges import (
     missing_and_latest,
     newest_date,
     span,
-    whole,
 )
 
 pytestmark = pytest.mark.fast
 MONTHS = ["2025-06-01", "2025-07-01", "2025-08-01", "2025-09-01"]
 
 
-def test_span_latest_whole():
+def test_span_and_latest():
     assert span([]) is None
     assert span(["2025-07-03", "2025-07-01", "2025-07-02"]) == ("2025-07-01", "2025-07-03")
     assert latest(MONTHS) == ("2025-09-01", "2025-09-01") and latest([]) is None
-    assert whole(MONTHS) == ("2025-06-01", "2025-09-01") and whole([]) is None
 
 
 def test_a_first_run_backfills_every_month_and_later_runs_only_the_current_one():

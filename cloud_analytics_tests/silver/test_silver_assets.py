@@ -74,7 +74,7 @@ def test_rule_counts_are_stored_per_partition(silver_run, spark, settings):
 def test_rerunning_silver_changes_nothing(silver_run, spark, settings, dagster_instance):
     before = {t: (_read(spark, settings, "silver", t).count(), _quarantined(spark, settings, t)) for t in TABLES}
     metric_rows = _read(spark, settings, "quarantine", "dq_metrics").count()
-    materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("silver",))
+    materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("silver",), force=True)
     after = {t: (_read(spark, settings, "silver", t).count(), _quarantined(spark, settings, t)) for t in TABLES}
     assert before == after
     assert _read(spark, settings, "quarantine", "dq_metrics").count() == metric_rows
