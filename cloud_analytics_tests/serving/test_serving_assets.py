@@ -88,7 +88,8 @@ def test_reloading_leaves_tables_identical(serving_run, cassandra, settings, dag
     # force: the runner skips what was built from unchanged landed input; this test wants the re-load.
     again = materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",), force=True)
     assert [c for step in again for c in step.failed_checks] == []
-    assert len({a for step in again for a in step.materializations}) == 8  # really re-loaded
+    # The whole-table ticket loads really ran again (the usage refresh has no new dates to plan).
+    assert {"serving/tickets_by_org_day", "serving/tickets_by_day"} <= {a for step in again for a in step.materializations}
     with cassandra.session() as session:
         assert _counts(session) == before
         assert session.execute("SELECT sum(daily_cost_usd) FROM org_daily_usage").one()[0] == total

@@ -106,3 +106,51 @@ def test_a_whole_table_load_replaces_everything_and_follows_gold(whole_table):
         assert state.max_date.date() == date(2025, 7, 3)
         assert session.execute("SELECT mean_csat FROM tickets_by_org_day WHERE org_id = 'org_2'").one()[0] is None
         assert isinstance(session.execute("SELECT opened FROM tickets_by_org_day").one()[0], int)
+
+
+GENAI = T.StructType([T.StructField(n, t) for n, t in (
+    ("org_id", T.StringType()), ("date", T.DateType()), ("genai_tokens", T.LongType()),
+    ("genai_event_count", T.LongType()), ("estimated_cost_usd", T.DecimalType(20, 8)),
+    ("recorded_cost_usd", T.DecimalType(18, 2)))])
+
+
+def test_a_partitioned_load_replaces_its_window_in_every_partition(spark, settings, cassandra, tmp_path):
+    """The same asset code on a daily window (genai_by_org_day): an org gone from gold loses its
+    rows of the window, an org new to Cassandra is loaded, the days outside the window stay."""
+    from decimal import Decimal
+
+    from cloud_analytics.serving.specs import GENAI_BY_ORG_DAY
+
+    lake = LakeResource(root=str(tmp_path), landing="unused")
+    keyspace = CassandraResource(hosts=list(cassandra.hosts), port=cassandra.port, keyspace=KEYSPACE + "_daily")
+    resources = {"spark": SparkResource.from_settings(settings), "lake": lake, "cassandra": keyspace}
+    asset = build_serving_asset(GENAI_BY_ORG_DAY)
+
+    def load(rows, day):
+        spark.createDataFrame(rows, GENAI).write.format("delta").mode("overwrite").partitionBy("date").save(
+            table_path(lake.root, "gold", "genai_tokens_by_org_date"))
+        with DagsterInstance.ephemeral() as instance:
+            result = materialize([asset], resources=resources, instance=instance, partition_key=day)
+        assert all(c.passed for c in result.get_asset_check_evaluations())
+
+    def served(session):
+        return sorted((r.org_id, r.usage_date.date(), r.tokens) for r in
+                      session.execute("SELECT org_id, usage_date, tokens FROM genai_by_org_day"))
+
+    def row(org, day, tokens):
+        return (org, date(2025, 7, day), tokens, 1, Decimal(tokens) / 500, Decimal("0.10"))
+
+    try:
+        first = [row("org_1", 1, 10), row("org_1", 2, 20), row("org_2", 1, 30), row("org_2", 2, 40)]
+        load(first, "2025-07-01")
+        load(first, "2025-07-02")
+        # Gold changes: org_2 gone, org_1's day corrected, org_3 new; only 2025-07-02 is re-loaded.
+        load([row("org_1", 1, 10), row("org_1", 2, 21), row("org_3", 2, 50)], "2025-07-02")
+        with keyspace.session() as session:
+            assert served(session) == [("org_1", date(2025, 7, 1), 10), ("org_1", date(2025, 7, 2), 21),
+                                       ("org_2", date(2025, 7, 1), 30),  # outside the window: untouched
+                                       ("org_3", date(2025, 7, 2), 50)]
+            assert batch_covered_until(session, "genai_by_org_day") == date(2025, 7, 2)
+    finally:
+        with keyspace.session(use_keyspace=False) as session:
+            session.execute(f"DROP KEYSPACE IF EXISTS {keyspace.keyspace}")
