@@ -156,6 +156,8 @@ ALLOWED = {
     ("serving/window.py", "spec.partition_key"): "column name, ServingSpec code constant",
     ("serving/window.py", "spec.range_column"): "column name, ServingSpec code constant",
     ("serving/window.py", "where(spec)"): "'<column> = ?' fragments with bind markers only",
+    ("serving/window.py", "where(spec, whole_table)"): "the same fragments, whole partitions (no range markers)",
+    ("serving/window.py", "where(spec, start is None)"): "the same fragments, whole partitions (no range markers)",
     ("serving/window.py", "', '.join(spec.compare)"): "column names, ServingSpec code constant",
     ("serving/window.py", "k"): "key column names (spec.key), ServingSpec code constant",
     ("serving/loader.py", "table"): "table name, passed from ServingTable.name",
