@@ -27,7 +27,7 @@ run: setup
 test: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m fast -q
-	$(BIN)/python -m pytest -m "not fast"
+	$(BIN)/python -m pytest -m "not fast" --durations=30
 
 test-fast: setup
 	$(BIN)/lint-imports

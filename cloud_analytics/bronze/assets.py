@@ -137,7 +137,10 @@ def build_csv_asset(source: CsvSource):
 class StreamConfig(Config):
     """Run config of the usage-event stream (editable in the launchpad)."""
 
-    max_files_per_trigger: int = 200
+    # Landed files per micro-batch: each batch has a fixed cost (about ten Spark jobs, four
+    # commits) and its MERGE reads the stored keys of the dates it touches, so few large batches
+    # ingest fastest; 2,000 default files are about 720,000 events, well within the driver's memory.
+    max_files_per_trigger: int = 2000
     allowed_lateness_seconds: int = 3600
 
 

@@ -80,7 +80,7 @@ class EventStream:
     """Runs the bronze usage-event stream once (availableNow) and reports what it did."""
 
     def __init__(self, spark: SparkSession, paths: StreamPaths, stream_run: str, lake_root: str,
-                 max_files_per_trigger: int = 200, allowed_lateness_s: int = 3600, log=print):
+                 max_files_per_trigger: int = 2000, allowed_lateness_s: int = 3600, log=print):
         self.spark = spark
         self.paths = paths
         self.stream_run = stream_run
@@ -90,6 +90,8 @@ class EventStream:
         self.log = log
         self.report = StreamReport()
         self.app_id = ""
+        self._newest = None  # newest event time stored in bronze, once read (``_newest_stored``)
+        self._newest_known = False
 
     def run(self) -> StreamReport:
         events_dir = Path(self.paths.events_dir)
@@ -148,14 +150,16 @@ class EventStream:
         good = to_bronze_rows(parsed.filter(~F.col("blank") & F.col("reason").isNull()))
         unique = dedupe_batch(good).cache()
         good_rows = (stats["lines"] or 0) - (stats["blank"] or 0) - (stats["rejects"] or 0)
-        unique_rows = unique.count()
-        dates = sorted(unique.agg(F.collect_set("event_date")).first()[0] or [])
+        figures = unique.agg(F.count(F.lit(1)).alias("rows"), F.collect_set("event_date").alias("dates"),
+                             F.max("event_ts").alias("newest")).first()
+        unique_rows = int(figures["rows"])
+        dates = sorted(figures["dates"] or [])
         versions = {
             str(r["schema_version"]): int(r["count"]) for r in unique.groupBy("schema_version").count().collect()
         }
 
         # Late = older than what the table already held, minus the allowed lateness.
-        prior_max = spark.read.format("delta").load(self.paths.table).agg(F.max("event_ts")).first()[0]
+        prior_max = self._newest_stored(spark)
         if prior_max is not None:
             lag = F.unix_timestamp(F.lit(prior_max).cast("timestamp")) - F.unix_timestamp("event_ts")
             unique = unique.withColumn("lateness_seconds", F.greatest(lag, F.lit(0)).cast("bigint"))
@@ -194,6 +198,7 @@ class EventStream:
                 spark.conf.unset(USER_METADATA)
             inserted = int(result.first()["num_inserted_rows"])
         unique.unpersist()
+        self._newest = max((t for t in (prior_max, figures["newest"]) if t is not None), default=None)
 
         report = self.report
         report.batches += 1
@@ -222,6 +227,14 @@ class EventStream:
             f"{inserted} inserted, {good_rows - inserted} duplicates, {stats['rejects'] or 0} rejects, "
             f"{len(dates)} event dates"
         )
+
+    def _newest_stored(self, spark: SparkSession):
+        """The newest event time in bronze before this batch: read from the table once per run
+        (a scan that grows with the table), then carried from batch to batch."""
+        if not self._newest_known:
+            self._newest = spark.read.format("delta").load(self.paths.table).agg(F.max("event_ts")).first()[0]
+            self._newest_known = True
+        return self._newest
 
     def _merged_before(self, spark: SparkSession, marker: str) -> int | None:
         """Rows inserted by an earlier MERGE commit of this very batch (None: there was none)."""

@@ -34,6 +34,17 @@ class LakeReader:
     def read(self, layer: str, name: str):
         return self.spark.read.format("delta").load(self.path(layer, name)) if self.exists(layer, name) else None
 
+    def read_pinned(self, layer: str, name: str):
+        """The table at its current version, or None: re-reading the frame after the table was
+        written (a check, a retry) still sees that version, unlike ``read`` which follows the
+        newest one. Pinning is how a build reads the table it replaces part of."""
+        from cloud_analytics.lib.delta_io import table_version
+
+        if not self.exists(layer, name):
+            return None
+        path = self.path(layer, name)
+        return self.spark.read.format("delta").option("versionAsOf", table_version(self.spark, path)).load(path)
+
     def load(self, layer: str, name: str):
         """The table, which must exist (Delta raises a clear error naming the path otherwise)."""
         return self.spark.read.format("delta").load(self.path(layer, name))

@@ -82,13 +82,13 @@ def _users(given: SilverInputs) -> DataFrame:
 def _events(given: SilverInputs) -> DataFrame:
     """Enriched with the histories as of each event date; anomaly statistics also over every
     stored event outside the window (the baseline)."""
-    stored = given.lake.read("silver", "usage_events")
+    # Pinned: the baseline is the stored table before this window is replaced, however often
+    # the frame is evaluated (write, checks). Nothing is held in memory, at any scale.
+    stored = given.lake.read_pinned("silver", "usage_events")
     outside = None if stored is None else stored.filter(
         f"NOT ({date_window_predicate('event_date', given.start, given.end)})")
-    events = build_silver_events(given.rows, given.lake.load("silver", "customers_orgs_history"),
-                                 given.lake.load("silver", "resources_history"), baseline=outside)
-    # Materialized before the window is replaced: the baseline reads the same table.
-    return events.localCheckpoint() if outside is not None else events
+    return build_silver_events(given.rows, given.lake.load("silver", "customers_orgs_history"),
+                               given.lake.load("silver", "resources_history"), baseline=outside)
 
 
 # -- the SCD2 invariants, checked on every stored history --------------------------------------
