@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from cloud_analytics.lib.spec import Dep, TableSpec, by_name, columns
 from cloud_analytics.speed.checks import EVERY_ROW_SEEN, WINDOWS_CONSERVE
-from cloud_analytics.speed.windows import SLIDE, WATERMARK_DELAY, WINDOW
+from cloud_analytics.speed.windows import CATCH_UP_HORIZON, SLIDE, WATERMARK_DELAY, WINDOW
 
 _BATCH = ("batch_id", "bigint", "The micro-batch of the speed checkpoint that wrote the row.")
 _RUN = ("stream_run", "string", "The stream trigger (Dagster partition) that wrote the row.")
@@ -25,7 +25,8 @@ _BRONZE = Dep("bronze/usage_events")
 USAGE_WINDOWS = TableSpec(
     layer="speed", name="usage_windows",
     description=f"Sliding windows ({WINDOW}, every {SLIDE}) of cost, requests and events per org and service, "
-    f"from on-time rows (watermark: newest event time minus {WATERMARK_DELAY}); one partial row per window and "
+    f"from on-time rows (watermark: newest event time of earlier batches minus {WATERMARK_DELAY}, at most "
+    f"{CATCH_UP_HORIZON} behind the newest event seen); one partial row per window and "
     "micro-batch (sum them, see speed/windows.py).",
     grain="one row per window, org, service and micro-batch of a stream run",
     columns=columns(

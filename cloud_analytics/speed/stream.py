@@ -29,7 +29,7 @@ from cloud_analytics.serving.specs import USAGE_ALERTS_BY_ORG
 from cloud_analytics.speed import alerts as speed_alerts
 from cloud_analytics.speed.serving import serve_dates
 from cloud_analytics.speed.specs import LATE_ROWS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS, schema
-from cloud_analytics.speed.windows import late_counts, watermark, window_partials
+from cloud_analytics.speed.windows import as_watermark, batch_watermark, late_counts, window_partials
 
 # The Delta schemas of the tables a micro-batch appends to, rendered from their specs.
 WINDOW_SCHEMA = schema(USAGE_WINDOWS)
@@ -147,8 +147,8 @@ class SpeedStream:
         if rows == 0:
             return
         prior = self._prior_max_event_ts(batch_id)
-        wm = watermark(prior)
-        wm_value = self.spark.range(1).select(wm.alias("w")).first()["w"]
+        wm_value = batch_watermark(prior, stats["max_ts"])
+        wm = as_watermark(wm_value)
         tag = {"batch_id": F.lit(batch_id).cast("bigint"), "stream_run": F.lit(self.stream_run)}
 
         late = late_counts(events, wm).withColumns({"watermark": wm, **tag}).withColumn("late_date", F.current_date())

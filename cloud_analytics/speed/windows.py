@@ -4,7 +4,9 @@ Semantics (the same as Spark's event-time watermark, made explicit so late rows 
 counted exactly, not as Spark's partially aggregated ``numRowsDroppedByWatermark``):
 
 - the watermark of a micro-batch is the newest event time seen in *earlier* batches minus
-  the allowed delay (Spark also advances it at the end of a batch);
+  the allowed delay (Spark also advances it at the end of a batch), and never more than the
+  catch-up horizon (a day) behind the newest event time seen, this batch included: a backlog
+  batch (a first run, a long outage) leaves older rows to the batch layer;
 - a row older than the watermark is **late**: it is counted (per org and service) and left
   to the batch layer, which is complete; it never updates a window;
 - every window of an on-time row ends after the watermark, so on-time rows only update
@@ -17,22 +19,41 @@ replayed batch cannot count twice and a window can take rows from many batches.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 WINDOW = "1 hour"
 SLIDE = "5 minutes"
-WATERMARK_DELAY = "10 minutes"
 WINDOWS_PER_ROW = 12  # WINDOW / SLIDE: each instant lies in 12 windows
+DELAY = timedelta(minutes=10)
+WATERMARK_DELAY = f"{DELAY.seconds // 60} minutes"
+# The speed layer covers what the batch layer has not yet: the last day of event time. A
+# backlog (a first run, a long outage) would otherwise spread months of history over
+# 5-minute windows the batch layer already covers completely, at 12 window rows per event.
+HORIZON = timedelta(hours=24)
+CATCH_UP_HORIZON = f"{HORIZON.days * 24 + HORIZON.seconds // 3600} hours"
 
 
-def watermark(max_event_ts: datetime | None, delay: str = WATERMARK_DELAY) -> Column:
+def as_watermark(value: datetime | None) -> Column:
+    return F.lit(value).cast("timestamp") if value is not None else F.lit(None).cast("timestamp")
+
+
+def watermark(max_event_ts: datetime | None, delay: timedelta = DELAY) -> Column:
     """The watermark column for a batch, from the newest event time of earlier batches."""
-    if max_event_ts is None:
-        return F.lit(None).cast("timestamp")
-    return F.lit(max_event_ts).cast("timestamp") - F.expr(f"INTERVAL {delay}")
+    return as_watermark(None if max_event_ts is None else max_event_ts - delay)
+
+
+def batch_watermark(prior_newest: datetime | None, batch_newest: datetime | None,
+                    delay: timedelta = DELAY, horizon: timedelta = HORIZON) -> datetime | None:
+    """A micro-batch's watermark: the newest event time of earlier batches minus ``delay``
+    (Spark's rule), but never more than ``horizon`` behind the newest event time seen so far,
+    this batch included. In a steady stream the first term wins; a backlog batch leaves its
+    rows older than the horizon to the batch layer, counted as late."""
+    newest = max((t for t in (prior_newest, batch_newest) if t is not None), default=None)
+    bounds = [t for t in (prior_newest and prior_newest - delay, newest and newest - horizon) if t is not None]
+    return max(bounds, default=None)
 
 
 def is_late(wm: Column) -> Column:
