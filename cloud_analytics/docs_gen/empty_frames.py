@@ -31,6 +31,8 @@ class _EmptyLake:
         """None for a table not built yet (the silver events' stored baseline, on a first run)."""
         return self.load(layer, name) if layer == "gold" else self.frames.get(f"{layer}/{name}")
 
+    read_pinned = read  # frames in hand have no versions to pin
+
 
 def _schema(df) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]

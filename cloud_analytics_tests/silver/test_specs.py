@@ -36,6 +36,8 @@ class FrameLake:
     def read(self, layer, name):
         return self.frames.get(f"{layer}/{name}")
 
+    read_pinned = read
+
 
 def _schema(df):
     return [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
