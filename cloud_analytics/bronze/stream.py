@@ -35,6 +35,7 @@ from cloud_analytics.bronze.events import (
 )
 from cloud_analytics.lib.delta_io import ensure_table
 from cloud_analytics.lib.microbatch import append_once, checkpoint_id, run_available_now
+from cloud_analytics.lib.windows import newest
 
 LEDGER_BATCH_SCHEMA = (
     "stream_run string, checkpoint_id string, batch_id bigint, files array<string>, rows_read bigint, "
@@ -198,7 +199,7 @@ class EventStream:
                 spark.conf.unset(USER_METADATA)
             inserted = int(result.first()["num_inserted_rows"])
         unique.unpersist()
-        self._newest = max((t for t in (prior_max, figures["newest"]) if t is not None), default=None)
+        self._newest = newest(prior_max, figures["newest"])
 
         report = self.report
         report.batches += 1

@@ -1,8 +1,9 @@
-"""Partition windows as inclusive UTC days, and the predicates that select them."""
+"""Partition windows as inclusive UTC days, the predicates that select them, and event-time
+helpers the stream layers share."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 
 def day_window(context) -> tuple[date, date]:
@@ -19,3 +20,8 @@ def days_in(start: date, end: date) -> list[date]:
 def date_window_predicate(column: str, start: date, end: date) -> str:
     """A replaceWhere / filter predicate covering the inclusive day window."""
     return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"
+
+
+def newest(*times: datetime | None) -> datetime | None:
+    """The latest of the given event times, ignoring the unknown ones (None if all are)."""
+    return max((t for t in times if t is not None), default=None)

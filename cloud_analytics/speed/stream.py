@@ -23,6 +23,7 @@ from pyspark.sql import functions as F
 
 from cloud_analytics.lib.delta_io import ensure_table, table_exists
 from cloud_analytics.lib.microbatch import append_once, checkpoint_id, run_available_now
+from cloud_analytics.lib.windows import newest
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.serving.loader import load_window
 from cloud_analytics.serving.specs import USAGE_ALERTS_BY_ORG
@@ -172,10 +173,10 @@ class SpeedStream:
                                         log=self.log).items():
                 self.report.speed_rows[table] = self.report.speed_rows.get(table, 0) + n
 
-        newest = max(d for d in (prior, stats["max_ts"]) if d is not None)
+        latest = newest(prior, stats["max_ts"])
         state = self.spark.createDataFrame(
             [(self.app_id, batch_id, self.stream_run, rows, late_rows, window_rows, alert_count, stats["max_ts"],
-              newest, wm_value)], _STATE_ROW_SCHEMA,
+              latest, wm_value)], _STATE_ROW_SCHEMA,
         ).withColumn("ingest_ts", F.current_timestamp()).withColumn("state_date", F.current_date())
         self._append_once(state, self.paths.state, batch_id)
 
@@ -186,7 +187,7 @@ class SpeedStream:
         report.window_rows += window_rows
         report.alerts += alert_count
         report.dates.update(dates)
-        report.watermark = newest
+        report.watermark = latest
         self.log(f"speed micro-batch {batch_id}: {rows:,} events, {late_rows:,} late (watermark {wm_value}), "
                  f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates")
 

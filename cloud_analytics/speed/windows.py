@@ -24,16 +24,18 @@ from datetime import datetime, timedelta
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.windows import newest
+
 WINDOW = "1 hour"
 SLIDE = "5 minutes"
 WINDOWS_PER_ROW = 12  # WINDOW / SLIDE: each instant lies in 12 windows
 DELAY = timedelta(minutes=10)
-WATERMARK_DELAY = f"{DELAY.seconds // 60} minutes"
+WATERMARK_DELAY = f"{int(DELAY.total_seconds()) // 60} minutes"
 # The speed layer covers what the batch layer has not yet: the last day of event time. A
 # backlog (a first run, a long outage) would otherwise spread months of history over
 # 5-minute windows the batch layer already covers completely, at 12 window rows per event.
 HORIZON = timedelta(hours=24)
-CATCH_UP_HORIZON = f"{HORIZON.days * 24 + HORIZON.seconds // 3600} hours"
+CATCH_UP_HORIZON = f"{int(HORIZON.total_seconds()) // 3600} hours"
 
 
 def as_watermark(value: datetime | None) -> Column:
@@ -51,9 +53,10 @@ def batch_watermark(prior_newest: datetime | None, batch_newest: datetime | None
     (Spark's rule), but never more than ``horizon`` behind the newest event time seen so far,
     this batch included. In a steady stream the first term wins; a backlog batch leaves its
     rows older than the horizon to the batch layer, counted as late."""
-    newest = max((t for t in (prior_newest, batch_newest) if t is not None), default=None)
-    bounds = [t for t in (prior_newest and prior_newest - delay, newest and newest - horizon) if t is not None]
-    return max(bounds, default=None)
+    seen = newest(prior_newest, batch_newest)
+    if seen is None:
+        return None
+    return seen - horizon if prior_newest is None else max(prior_newest - delay, seen - horizon)
 
 
 def is_late(wm: Column) -> Column:
