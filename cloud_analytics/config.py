@@ -71,7 +71,7 @@ class Settings:
     jars_dir: Path
     spark_master: str = "local[*]"
     spark_driver_memory: str = "2g"
-    spark_shuffle_partitions: int = 4
+    spark_shuffle_partitions: int = 32
     # Extra Spark confs, "key=value;key=value" (object-store credentials providers etc.).
     spark_extra_conf: tuple[tuple[str, str], ...] = ()
     cassandra_hosts: tuple[str, ...] = ("127.0.0.1",)
@@ -121,7 +121,7 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         jars_dir=Path(_env(env, "JARS_DIR", str(REPO_ROOT / ".jars"))).expanduser().resolve(),
         spark_master=_env(env, "SPARK_MASTER", "local[*]"),
         spark_driver_memory=_env(env, "SPARK_DRIVER_MEMORY", "2g"),
-        spark_shuffle_partitions=_env_int(env, "SPARK_SHUFFLE_PARTITIONS", 4),
+        spark_shuffle_partitions=_env_int(env, "SPARK_SHUFFLE_PARTITIONS", 32),
         spark_extra_conf=_parse_pairs(_env(env, "SPARK_CONF", "")),
         cassandra_hosts=hosts,
         cassandra_port=_env_int(env, "CASSANDRA_PORT", 9042),

@@ -141,38 +141,39 @@ class EventStream:
             F.sum(F.col("reason").isNotNull().cast("int")).alias("rejects"),
             F.collect_set("source_file").alias("files"),
         ).first()
-        rejects = parsed.filter(F.col("reason").isNotNull()).select(
-            "source_file", "line", "reason", F.to_date(ingest_ts).alias("reject_date"),
-            ingest_ts.alias("ingest_ts"), F.lit(self.stream_run).alias("stream_run"),
-            F.lit(batch_id).cast("bigint").alias("stream_batch_id"),
-        )
-        self._append_once(rejects, self.paths.rejects, batch_id)
-
-        good = to_bronze_rows(parsed.filter(~F.col("blank") & F.col("reason").isNull()))
-        unique = dedupe_batch(good).cache()
-        good_rows = (stats["lines"] or 0) - (stats["blank"] or 0) - (stats["rejects"] or 0)
-        figures = unique.agg(F.count(F.lit(1)).alias("rows"), F.collect_set("event_date").alias("dates"),
-                             F.max("event_ts").alias("newest")).first()
-        unique_rows = int(figures["rows"])
-        dates = sorted(figures["dates"] or [])
-        versions = {
-            str(r["schema_version"]): int(r["count"]) for r in unique.groupBy("schema_version").count().collect()
-        }
+        if stats["rejects"]:  # no empty commit: a replay of the batch has none to skip either
+            rejects = parsed.filter(F.col("reason").isNotNull()).select(
+                "source_file", "line", "reason", F.to_date(ingest_ts).alias("reject_date"),
+                ingest_ts.alias("ingest_ts"), F.lit(self.stream_run).alias("stream_run"),
+                F.lit(batch_id).cast("bigint").alias("stream_batch_id"),
+            )
+            self._append_once(rejects, self.paths.rejects, batch_id)
 
         # Late = older than what the table already held, minus the allowed lateness.
         prior_max = self._newest_stored(spark)
         if prior_max is not None:
             lag = F.unix_timestamp(F.lit(prior_max).cast("timestamp")) - F.unix_timestamp("event_ts")
-            unique = unique.withColumn("lateness_seconds", F.greatest(lag, F.lit(0)).cast("bigint"))
+            lateness = F.greatest(lag, F.lit(0)).cast("bigint")
         else:
-            unique = unique.withColumn("lateness_seconds", F.lit(0).cast("bigint"))
+            lateness = F.lit(0).cast("bigint")
+        good = to_bronze_rows(parsed.filter(~F.col("blank") & F.col("reason").isNull()))
         unique = (
-            unique.withColumn("is_late", F.col("lateness_seconds") > self.allowed_lateness_s)
+            dedupe_batch(good)
+            .withColumn("lateness_seconds", lateness)
+            .withColumn("is_late", F.col("lateness_seconds") > self.allowed_lateness_s)
             .withColumn("ingest_ts", ingest_ts)
             .withColumn("stream_run", F.lit(self.stream_run))
             .withColumn("stream_batch_id", F.lit(batch_id).cast("bigint"))
+            .cache()
         )
-        late_rows = unique.filter("is_late").count() if prior_max is not None else 0
+        good_rows = (stats["lines"] or 0) - (stats["blank"] or 0) - (stats["rejects"] or 0)
+        figures = unique.agg(F.count(F.lit(1)).alias("rows"), F.collect_set("event_date").alias("dates"),
+                             F.max("event_ts").alias("newest"), F.count_if("is_late").alias("late")).first()
+        unique_rows, late_rows = int(figures["rows"]), int(figures["late"] or 0)
+        dates = sorted(figures["dates"] or [])
+        versions = {
+            str(r["schema_version"]): int(r["count"]) for r in unique.groupBy("schema_version").count().collect()
+        }
 
         inserted = 0
         marker = f"stream:{self.app_id}:{batch_id}"

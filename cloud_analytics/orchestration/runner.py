@@ -107,13 +107,36 @@ def run_job(defs: Definitions, plan: ranges.Plan, instance: DagsterInstance, sel
     return _step_result(name, started, result, plan.partition_range, log)
 
 
+def stopped_driver_hint(context=None) -> str:
+    """What to do when a step's failure stopped this process's Spark driver.
+
+    The error Spark reports then is a follow-on one ("SparkContext was shut down", a null
+    ``dagScheduler``); the cause is almost always the driver running out of memory, which
+    only the JVM's log names. Empty when the driver still runs (or there is none)."""
+    if context is None:
+        from pyspark import SparkContext
+
+        context = SparkContext._active_spark_context
+    if context is None:
+        return ""
+    try:
+        if not context._jsc.sc().isStopped():
+            return ""
+        memory = context.getConf().get("spark.driver.memory", "1g")
+    except Exception:  # the JVM itself is gone: the same advice holds
+        memory = "its default"
+    return (f". The Spark driver stopped during the step, most often because it ran out of memory "
+            f"(java.lang.OutOfMemoryError in the log above): raise CLOUD_ANALYTICS_SPARK_DRIVER_MEMORY "
+            f"(now {memory}) and run again; what committed before is kept")
+
+
 def _step_result(name: str, started: float, result, partition_range, log) -> StepResult:
     step = StepResult(name, time.monotonic() - started, partition_range=partition_range, run_id=result.run_id)
     if not result.success:
         failure = next((e for e in result.all_events if e.is_step_failure), None)
         detail = (f"{failure.step_key}: {serialized_root_cause(failure.step_failure_data.error)}" if failure
                   else "see the run in dagster dev")
-        raise PipelineError(f"step '{name}' failed (run {result.run_id}): {detail}")
+        raise PipelineError(f"step '{name}' failed (run {result.run_id}): {detail}{stopped_driver_hint()}")
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         label = "/".join(mat.asset_key.path)

@@ -18,7 +18,6 @@ from pyspark.sql import functions as F
 from cloud_analytics.quality.model import FIX_AND_FLAG, QUARANTINE, Lookup, Rule
 from cloud_analytics.quality.rules import PARTITION_COLUMNS, lookups_for, rules_for
 
-RAW = "_dq_raw"
 EMAIL_LOCAL_PART = r"[A-Za-z0-9._%+\-]+@(?=[A-Za-z0-9.\-]+\.[A-Za-z]{2,})"
 FIRED = "_dq_fired"
 FIRST_QUARANTINE = "_dq_quarantine"
@@ -74,7 +73,7 @@ class Evaluation:
             first["reason"].alias("reason"),
             F.col(FIRED).alias("rule_ids"),
             source.cast("string").alias("source_file"),
-            F.col(RAW).alias("raw_record"),
+            raw_record(self.input_columns).alias("raw_record"),
             _partition_date(self.partition_column).alias("partition_date"),
         )
 
@@ -94,14 +93,19 @@ def evaluate(df: DataFrame, table: str, refs: Mapping[str, DataFrame] | None = N
         raise ValueError(f"evaluate({table}): partition column {partition!r} missing from input")
     if "dq_flags" in columns:
         raise ValueError(f"evaluate({table}): input already has dq_flags (evaluated twice?)")
-    # The raw record travels past bronze (into quarantine): mask the local part of any email.
-    frame = df.withColumn(RAW, F.regexp_replace(F.to_json(F.struct(*[F.col(c) for c in columns])),
-                                                EMAIL_LOCAL_PART, "***@"))
+    frame = df
     for lookup in lookups_for(table):
         frame = _join_lookup(frame, lookup, refs or {}, table)
     frame = frame.withColumns({_cond(i): F.coalesce(r.condition(), F.lit(False)) for i, r in enumerate(rules)})
     frame = frame.withColumns({FIRED: _fired(rules), FIRST_QUARANTINE: _first_quarantine(rules)})
     return Evaluation(table, rules, frame, columns, partition)
+
+
+def raw_record(columns: list[str]) -> Column:
+    """The input row as JSON, with the local part of any email masked (the raw record travels
+    past bronze, into quarantine). Built for quarantined rows only: on every row it would be
+    the widest column of the evaluation a silver asset caches."""
+    return F.regexp_replace(F.to_json(F.struct(*[F.col(c) for c in columns])), EMAIL_LOCAL_PART, "***@")
 
 
 def metrics(evaluation: Evaluation) -> DataFrame:

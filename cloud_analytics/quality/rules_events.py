@@ -23,8 +23,9 @@ NEGATIVE_COST_TOLERANCE = -0.01  # EV-05: rounding noise above this is not an an
 
 
 def _copy_number() -> Column:
-    """1 for the first copy of an event_id (earliest ingested, then by file and content)."""
-    order = Window.partitionBy("event_id").orderBy("ingest_ts", "source_file", "_dq_raw")
+    """1 for the first copy of an event_id (earliest ingested, then by file, then by stream batch:
+    bronze holds an event_id at most once per micro-batch, so the order is total)."""
+    order = Window.partitionBy("event_id").orderBy("ingest_ts", "source_file", "stream_run", "stream_batch_id")
     return F.row_number().over(order)
 
 

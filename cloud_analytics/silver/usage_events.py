@@ -81,10 +81,15 @@ def flag_cost_anomalies(events: DataFrame, baseline: DataFrame | None = None) ->
 def build_silver_events(kept: DataFrame, orgs_history: DataFrame, resources_history: DataFrame,
                         baseline: DataFrame | None = None) -> DataFrame:
     """conform → enrich → anomaly flags. ``baseline``: extra conformed events (other dates)
-    whose costs join this window's in the anomaly statistics."""
-    events = enrich_events(conform_events(kept), orgs_history, resources_history)
-    stats_from = None
+    whose costs join this window's in the anomaly statistics.
+
+    The statistics read the conformed events, not the enriched ones: the as-of joins add
+    columns, never rows, and the statistics pass over their input twice, so the two joins
+    (each a shuffle of every event) run once, for the output only."""
+    conformed = conform_events(kept)
+    events = enrich_events(conformed, orgs_history, resources_history)
+    cols = [*ANOMALY_GROUPS, ANOMALY_VALUE]
+    stats_from = conformed.select(*cols)
     if baseline is not None:
-        cols = [*ANOMALY_GROUPS, ANOMALY_VALUE]
-        stats_from = events.select(*cols).unionByName(baseline.select(*cols))
+        stats_from = stats_from.unionByName(baseline.select(*cols))
     return flag_cost_anomalies(events, stats_from)
