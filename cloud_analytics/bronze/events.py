@@ -17,6 +17,7 @@ from cloud_analytics.bronze.specs import USAGE_EVENTS, USAGE_EVENTS_REJECTS, ddl
 
 FIELDS = event_fields()
 KNOWN_KEYS = [name for name, _ in FIELDS]
+TEXT_SCHEMA = ", ".join(f"`{name}` string" for name in KNOWN_KEYS)
 
 # The stored schemas, from the tables' specs (``stream.py`` creates the tables with them).
 BRONZE_EVENTS_SCHEMA = ddl(USAGE_EVENTS)
@@ -24,7 +25,7 @@ REJECTS_SCHEMA = ddl(USAGE_EVENTS_REJECTS)
 
 
 def _text(name: str) -> Column:
-    return F.col("m")[name]
+    return F.col("j")[name]
 
 
 def _typed(name: str, dtype: str) -> Column:
@@ -47,46 +48,35 @@ def reject_reason() -> Column:
     )
 
 
-def _failed_cast(name: str, dtype: str) -> Column:
-    text = F.trim(_text(name))
-    return text.isNotNull() & (text != "") & _typed(name, dtype).isNull()
-
-
 def cast_errors() -> Column:
-    """The known fields whose text fails its type's cast, ``{key: text}``; null when none did.
-
-    The map is built only on rows with a failure: ``filter`` with a lambda is interpreted,
-    not code-generated, and would otherwise cost more than the row's JSON parse."""
-    typed = [(n, t) for n, t in FIELDS if t != "string"]
-    failed = [F.when(_failed_cast(n, t), F.struct(F.lit(n).alias("key"), _text(n).alias("value"))) for n, t in typed]
+    failed = [
+        F.when(F.trim(_text(n)).isNotNull() & (F.trim(_text(n)) != "") & _typed(n, t).isNull(),
+               F.struct(F.lit(n).alias("key"), _text(n).alias("value")))
+        for n, t in FIELDS
+        if t != "string"
+    ]
     entries = F.filter(F.array(*failed), lambda e: e.isNotNull())
-    return F.when(F.greatest(*[_failed_cast(n, t) for n, t in typed]), F.map_from_entries(entries))
-
-
-def extra_fields() -> Column:
-    """The keys no known schema version declares, as JSON; null when there are none (the
-    common case, told by counting the known keys present, so the lambda runs rarely)."""
-    known = F.array(*[F.lit(k) for k in KNOWN_KEYS])
-    present = sum(F.map_contains_key("m", k).cast("int") for k in KNOWN_KEYS)
-    extras = F.map_filter(F.col("m"), lambda k, _v: ~F.array_contains(known, k))
-    return F.when(F.size("m") > present, F.to_json(extras))
+    return F.when(F.size(entries) > 0, F.map_from_entries(entries))
 
 
 def parse_lines(lines: DataFrame) -> DataFrame:
     """``lines`` (columns ``line``, ``source_file``) → the same rows with parse columns added.
 
     Adds ``blank`` (whitespace-only lines are not records), ``reason`` (null for a good row)
-    and ``m``, the line's keys and values as text, parsed once (null: not a JSON object).
+    and the parsed struct columns ``j`` (known fields as text) and ``m`` (every key).
     """
     return (
         lines.withColumn("blank", F.trim(F.col("line")) == "")
         .withColumn("m", F.from_json("line", "map<string,string>"))
+        .withColumn("j", F.from_json("line", TEXT_SCHEMA))
         .withColumn("reason", F.when(~F.col("blank"), reject_reason()))
     )
 
 
 def to_bronze_rows(parsed: DataFrame) -> DataFrame:
     """Good parsed lines → bronze columns (without the lateness and run columns)."""
+    known = F.array(*[F.lit(k) for k in KNOWN_KEYS])
+    extras = F.map_filter(F.col("m"), lambda k, _v: ~F.array_contains(known, k))
     version = _typed("schema_version", "int")
     return parsed.select(
         F.trim(_text("event_id")).alias("event_id"),
@@ -104,7 +94,7 @@ def to_bronze_rows(parsed: DataFrame) -> DataFrame:
         _typed("carbon_kg", "double").alias("carbon_kg"),
         _typed("genai_tokens", "bigint").alias("genai_tokens"),
         cast_errors().alias("cast_errors"),
-        extra_fields().alias("extra_fields"),
+        F.when(F.size(extras) > 0, F.to_json(extras)).alias("extra_fields"),
         F.to_date(_typed("timestamp", "timestamp")).alias("event_date"),
         F.col("source_file"),
     )
