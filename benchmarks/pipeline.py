@@ -156,13 +156,18 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--root", type=Path, help="work folder (default: a fresh temporary one, removed at the end)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder and the keyspace")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the kept work folder given by --root (after a failed step): no generation, "
+                             "same lake, keyspace and Dagster instance; what was built is skipped")
     parser.add_argument("--no-rerun", action="store_true", help="skip the re-run with nothing new landed")
     parser.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB baseline")
     args = parser.parse_args()
 
+    if args.resume and not (args.root and (args.root / "landing").is_dir()):
+        raise SystemExit("--resume needs --root: a work folder an earlier --keep run left")
     root = args.root or Path(tempfile.mkdtemp(prefix=f"bench_pipeline_{args.scale}_"))
-    if root.exists() and any(root.iterdir()):
-        raise SystemExit(f"{root} is not empty: the benchmark needs a fresh lake")
+    if not args.resume and root.exists() and any(root.iterdir()):
+        raise SystemExit(f"{root} is not empty: the benchmark needs a fresh lake (or --resume)")
     root.mkdir(parents=True, exist_ok=True)
     print(f"pipeline benchmark, scale {args.scale}, work folder {root}")
     print(f"load average at start: {load()} ({os.cpu_count()} cores)")
@@ -175,21 +180,25 @@ def main() -> int:
     from cloud_analytics.resources.spark import get_spark
 
     settings = fresh_settings(root, args.scale)
-    started = time.monotonic()
-    counts = generate(settings.landing, scale=args.scale, seed=args.seed)
-    print(f"generated {sum(counts.values()):,} records ({counts.get('usage_events', 0):,} events) "
-          f"in {time.monotonic() - started:.1f} s")
+    if not args.resume:
+        started = time.monotonic()
+        counts = generate(settings.landing, scale=args.scale, seed=args.seed)
+        print(f"generated {sum(counts.values()):,} records ({counts.get('usage_events', 0):,} events) "
+              f"in {time.monotonic() - started:.1f} s")
     ensure_cassandra(settings, log=lambda m: print(f"  {m}"))
-    drop_keyspace(settings)
+    if not args.resume:
+        drop_keyspace(settings)
     started = time.monotonic()
     spark = get_spark(settings)
     print(f"Spark session started in {time.monotonic() - started:.1f} s")
     probe = Probe(spark, settings.lake)
-    (root / "dagster_home").mkdir()
+    (root / "dagster_home").mkdir(exist_ok=True)
     (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     instance = DagsterInstance.local_temp(str(root / "dagster_home"))
     try:
-        first = run_pipeline(settings, instance, probe, "first run (every layer, landing to Cassandra)")
+        label = ("resumed run (what the earlier run built is skipped)" if args.resume
+                 else "first run (every layer, landing to Cassandra)")
+        first = run_pipeline(settings, instance, probe, label)
         started = time.monotonic()
         report = run_audit(settings, spark)
         verdict = "all laws hold" if report.ok else "FAILED: " + "; ".join(
