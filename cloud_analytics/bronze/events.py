@@ -9,6 +9,9 @@ keys no known schema version declares are kept as JSON in ``extra_fields``.
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -49,14 +52,17 @@ def reject_reason() -> Column:
 
 
 def cast_errors() -> Column:
-    failed = [
-        F.when(F.trim(_text(n)).isNotNull() & (F.trim(_text(n)) != "") & _typed(n, t).isNull(),
-               F.struct(F.lit(n).alias("key"), _text(n).alias("value")))
-        for n, t in FIELDS
-        if t != "string"
-    ]
+    """The fields whose text fails its cast, as a map (null when none does).
+
+    The map is built with a higher-order function, which Spark interprets row by row, so it is
+    built only for the rows where a plain test (compiled) found a failure: at scale 10 the
+    column took 4.4 s instead of 6.5 s."""
+    typed = [(n, t) for n, t in FIELDS if t != "string"]
+    failures = [F.trim(_text(n)).isNotNull() & (F.trim(_text(n)) != "") & _typed(n, t).isNull() for n, t in typed]
+    failed = [F.when(fails, F.struct(F.lit(n).alias("key"), _text(n).alias("value")))
+              for (n, _t), fails in zip(typed, failures)]
     entries = F.filter(F.array(*failed), lambda e: e.isNotNull())
-    return F.when(F.size(entries) > 0, F.map_from_entries(entries))
+    return F.when(reduce(operator.or_, failures), F.map_from_entries(entries))
 
 
 def parse_lines(lines: DataFrame) -> DataFrame:
@@ -75,10 +81,26 @@ def parse_lines(lines: DataFrame) -> DataFrame:
 
 def to_bronze_rows(parsed: DataFrame) -> DataFrame:
     """Good parsed lines → bronze columns (without the lateness and run columns)."""
+    return parsed.select(*_bronze_columns())
+
+
+def classify_lines(lines: DataFrame) -> DataFrame:
+    """``lines`` (columns ``line``, ``source_file``) → one row per line with ``blank``, ``reason``
+    (null for a good row), ``line`` (kept for rejects only) and the bronze columns (meaningful
+    for good rows only): one projection a micro-batch caches, narrower than the parsed map and
+    struct it is computed from."""
+    reject_line = F.when(F.col("reason").isNotNull(), F.col("line")).alias("line")
+    return parse_lines(lines).select("blank", "reason", reject_line, *_bronze_columns())
+
+
+def _bronze_columns() -> list[Column]:
     known = F.array(*[F.lit(k) for k in KNOWN_KEYS])
     extras = F.map_filter(F.col("m"), lambda k, _v: ~F.array_contains(known, k))
+    # The filter (a higher-order function, interpreted) runs only where a compiled test found an
+    # unknown key: 6 s instead of 8 s at scale 10, where no line has one.
+    has_extras = F.size(F.array_except(F.map_keys("m"), known)) > 0
     version = _typed("schema_version", "int")
-    return parsed.select(
+    return [
         F.trim(_text("event_id")).alias("event_id"),
         _typed("timestamp", "timestamp").alias("event_ts"),
         _text("timestamp").alias("timestamp_raw"),
@@ -94,15 +116,22 @@ def to_bronze_rows(parsed: DataFrame) -> DataFrame:
         _typed("carbon_kg", "double").alias("carbon_kg"),
         _typed("genai_tokens", "bigint").alias("genai_tokens"),
         cast_errors().alias("cast_errors"),
-        F.when(F.size(extras) > 0, F.to_json(extras)).alias("extra_fields"),
+        F.when(has_extras, F.to_json(extras)).alias("extra_fields"),
         F.to_date(_typed("timestamp", "timestamp")).alias("event_date"),
         F.col("source_file"),
-    )
+    ]
 
 
 def dedupe_batch(rows: DataFrame) -> DataFrame:
-    """One row per event_id within a batch (the first by file name, deterministic)."""
+    """One row per event_id within a batch (the first by file name, deterministic).
+
+    Ranking moves every whole row through a shuffle and a sort, and in a normal stream no id
+    repeats within a batch: one Spark job first looks for a repeated id (a shuffle of the ids
+    alone), and the rows are ranked only when there is one. ``rows`` is read again, so it
+    should be cached."""
     from pyspark.sql import Window
 
+    if rows.groupBy("event_id").count().filter("count > 1").isEmpty():
+        return rows
     first = Window.partitionBy("event_id").orderBy("source_file", "event_ts", "value_raw")
     return rows.withColumn("_n", F.row_number().over(first)).filter("_n = 1").drop("_n")

@@ -22,6 +22,12 @@ def date_window_predicate(column: str, start: date, end: date) -> str:
     return f"{column} >= DATE'{start.isoformat()}' AND {column} <= DATE'{end.isoformat()}'"
 
 
+def dates_predicate(column: str, dates) -> str:
+    """A filter predicate selecting exactly the given days (a set that need not be a window)."""
+    listed = ", ".join(f"DATE'{d.isoformat()}'" for d in sorted(dates))
+    return f"{column} IN ({listed})"
+
+
 def newest(*times: datetime | None) -> datetime | None:
     """The latest of the given event times, ignoring the unknown ones (None if all are)."""
     return max((t for t in times if t is not None), default=None)

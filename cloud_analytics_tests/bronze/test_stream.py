@@ -96,6 +96,34 @@ def test_incremental_runs_read_only_new_files(spark, lake):
     assert _table(spark, paths.table).count() == 12
 
 
+def test_a_batch_writes_one_file_per_event_date(spark, lake):
+    """Each landed file spans many dates: a batch's rows are grouped by date before the append,
+    so a date gets one new file per batch, not one per read task (thousands at scale 10)."""
+    root, events, paths = lake
+    for part in range(3):
+        _land(events, f"events_part_{part:04d}.jsonl",
+              [json.dumps(_event(part * 10 + n, day=3 + n % 2)) for n in range(6)])
+    # Keep the batch's rows in several partitions (each holding both dates), as on large data:
+    # tiny data would otherwise be coalesced into one partition and one file per date anyway.
+    coalesce = "spark.sql.adaptive.coalescePartitions.enabled"
+    before = spark.conf.get(coalesce)
+    spark.conf.set(coalesce, "false")
+    try:
+        first = _run(spark, paths, root, "r1", max_files=3)
+    finally:
+        spark.conf.set(coalesce, before)
+    assert (first.batches, first.inserted) == (1, 18)
+    table = root / "bronze/usage_events"
+    files = lambda: sorted(p.parent.name for p in table.rglob("*.parquet"))  # noqa: E731
+    assert files() == ["event_date=2025-07-03", "event_date=2025-07-04"]
+
+    # A later batch on a date bronze holds: only what is new is appended, again one file.
+    _land(events, "events_part_0003.jsonl", [json.dumps(_event(0, day=3)), json.dumps(_event(99, day=3))])
+    second = _run(spark, paths, root, "r2")
+    assert (second.inserted, second.duplicates) == (1, 1)
+    assert files() == ["event_date=2025-07-03", "event_date=2025-07-03", "event_date=2025-07-04"]
+
+
 def test_replayed_batch_after_a_crash_is_not_doubled(spark, lake):
     """Delete the last batch's commit marker, as a crash between the Delta writes and the
     checkpoint commit leaves it: the restart replays the batch, and nothing is stored twice."""
