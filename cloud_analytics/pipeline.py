@@ -44,15 +44,16 @@ def ensure_cassandra(settings: Settings, log=print) -> None:
 
 
 def materialize_all(settings: Settings, instance=None, log=print, layers: tuple[str, ...] | None = None,
-                    on_step=None, force: bool = False) -> list:
-    """Every named job over the range it needs now, layer by layer (``orchestration.runner``),
-    with definitions built from ``settings``; runs go to ``instance`` (default DAGSTER_HOME).
-    What was already built from the same landed content is skipped unless ``force``."""
+                    on_step=None, force: bool = False, jobs: tuple[str, ...] | None = None) -> list:
+    """Every named job (or only ``jobs``) over the range it needs now, layer by layer
+    (``orchestration.runner``), with definitions built from ``settings``; runs go to
+    ``instance`` (default DAGSTER_HOME). What was already built from the same landed content
+    is skipped unless ``force``."""
     from cloud_analytics.definitions import build_definitions
     from cloud_analytics.orchestration.runner import get_instance, run_jobs
 
     return run_jobs(build_definitions(settings), instance or get_instance(), log=log, layers=layers, on_step=on_step,
-                    landing=settings.landing, force=force)
+                    landing=settings.landing, force=force, jobs=jobs)
 
 
 def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print,

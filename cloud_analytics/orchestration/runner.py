@@ -279,8 +279,10 @@ def stage_of(job: str, key: AssetKey) -> str:
 def run_jobs(defs: Definitions, instance: DagsterInstance, log: Callable[[str], None] = print,
              layers: tuple[str, ...] | None = None,
              on_step: Callable[[StepResult], None] | None = None,
-             landing: Path | None = None, force: bool = False) -> list[StepResult]:
-    """Every job, layer by layer (or only ``layers``), each over the range it needs now.
+             landing: Path | None = None, force: bool = False,
+             jobs: tuple[str, ...] | None = None) -> list[StepResult]:
+    """Every job (or only ``jobs``), layer by layer (or only ``layers``), each over the range
+    it needs now.
 
     Each job is planned once, at its first layer, and runs over that plan in every later layer.
     With ``landing``, a job whose landed input (files, billing months, the event listing) is
@@ -294,6 +296,8 @@ def run_jobs(defs: Definitions, instance: DagsterInstance, log: Callable[[str], 
         if layers is not None and stage not in layers:
             continue
         for job in ORDER:
+            if jobs is not None and job not in jobs:
+                continue
             keys = [k for k in JOB_KEYS[job] if stage_of(job, k) == stage]
             if not keys:
                 continue

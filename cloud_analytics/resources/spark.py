@@ -71,9 +71,9 @@ def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
         "spark.sql.shuffle.partitions": str(options.shuffle_partitions),
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
-        # A read task takes at most 8 MB of files (Spark: 128 MB). Small tables are unchanged (a
-        # file is opened as 4 MB anyway), but a large mart read in two 25 MB splits made task
-        # results of ~1.4 M rows that the driver could not hold (serving at scale 100).
+        # A read task takes at most 8 MB of files (Spark: 128 MB): a large mart read in two 25 MB
+        # splits made task results of ~1.4 M rows that the driver could not hold (serving at
+        # scale 100).
         "spark.sql.files.maxPartitionBytes": str(8 * 1024 * 1024),
         # What Spark counts for opening a file when it packs files into read tasks (Spark: 4 MB).
         # Landed event files are ~100 KB: at 4 MB an 8 MB task took two of them, so the 1,200
