@@ -226,15 +226,12 @@ class EventStream:
         """
         table = spark.read.format("delta").load(self.paths.table)
         on_dates = table.where(dates_predicate("event_date", dates))
-        held = [r[0] for r in on_dates.select("event_date").distinct().collect()]
         new = unique
-        if held:
-            stored = table.where(dates_predicate("event_date", held)).select("event_date", "event_id")
+        stored = on_dates.select("event_date", "event_id")
+        if not on_dates.select("event_date").isEmpty():  # bronze holds some of the batch's dates
             new = unique.join(stored, ["event_date", "event_id"], "left_anti").select(*unique.columns)
         new, counted = observe(new, {"rows": F.count(F.lit(1))})
-        (new.repartition("event_date").write.format("delta").mode("append")
-         .option("txnAppId", self.app_id).option("txnVersion", batch_id).option("userMetadata", marker)
-         .save(self.paths.table))
+        append_once(new.repartition("event_date"), self.paths.table, self.app_id, batch_id, tag=marker)
         figures = observed(counted)
         if figures is None:  # the observation did not arrive: the commit's own figure says it
             return self._inserted_before(spark, marker) or 0

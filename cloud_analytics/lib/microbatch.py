@@ -38,10 +38,11 @@ def checkpoint_id(checkpoint: str) -> str:
     return marker.read_text().strip()
 
 
-def append_once(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:
-    """Append ``df`` to the Delta table at ``path`` unless this batch of ``app_id`` already did."""
-    (df.write.format("delta").mode("append")
-     .option("txnAppId", app_id).option("txnVersion", batch_id).save(path))
+def append_once(df: DataFrame, path: str, app_id: str, batch_id: int, tag: str | None = None) -> None:
+    """Append ``df`` to the Delta table at ``path`` unless this batch of ``app_id`` already did;
+    ``tag`` becomes the commit's ``userMetadata`` (for finding the commit in the history)."""
+    writer = df.write.format("delta").mode("append").option("txnAppId", app_id).option("txnVersion", batch_id)
+    (writer.option("userMetadata", tag) if tag else writer).save(path)
 
 
 @dataclass
