@@ -6,7 +6,8 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 SCALE ?= 1
 
-.PHONY: help setup run test test-fast bench dev cassandra-start cassandra-stop cassandra-status clean
+.PHONY: help setup run test test-fast bench dev cassandra-start cassandra-stop cassandra-status \
+	spark-start spark-stop spark-status clean
 
 help:
 	@echo "make run    set up if needed, generate landing data if empty, start Cassandra, run the pipeline"
@@ -15,6 +16,9 @@ help:
 	@echo "make bench  the pipeline benchmark at SCALE (default 1): per-step figures, audit, re-run, DuckDB baseline"
 	@echo "make dev    dagster dev on 127.0.0.1:3000"
 	@echo "make setup  venv + pinned packages, JDK 17 + Maven, JVM jars via mvn (idempotent)"
+	@echo "make spark-start  a long-lived Spark Connect server on 127.0.0.1:15002: the CLI, make run, make dev and"
+	@echo "                  sensor runs connect to it instead of starting and warming up a JVM each"
+	@echo "make spark-stop / make spark-status  stop it / whether it runs (exit 3 when stopped)"
 
 setup:
 	@bash scripts/setup.sh
@@ -28,6 +32,7 @@ test: setup
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m fast -q
 	$(BIN)/python -m pytest -m "not fast" --durations=30
+	CLOUD_ANALYTICS_TEST_SPARK_SERVICE=1 $(BIN)/python -m pytest -m both_modes -q --durations=10
 
 test-fast: setup
 	$(BIN)/lint-imports
@@ -41,16 +46,16 @@ bench: setup
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml -h $${DAGSTER_HOST:-127.0.0.1} -p $${DAGSTER_PORT:-3000}
 
-cassandra-start: setup
-	$(BIN)/cloud-analytics cassandra start
+# The local servers: `make cassandra-start` is `cloud-analytics cassandra start`, and so on.
+SERVER_TARGETS := $(foreach server,cassandra spark,$(server)-start $(server)-stop $(server)-status)
 
-cassandra-stop:
-	$(BIN)/cloud-analytics cassandra stop
+cassandra-start spark-start: setup
 
-cassandra-status:
-	$(BIN)/cloud-analytics cassandra status
+$(SERVER_TARGETS):
+	$(BIN)/cloud-analytics $(subst -, ,$@)
 
 clean:
 	-$(BIN)/cloud-analytics cassandra stop
+	-$(BIN)/cloud-analytics spark stop
 	rm -rf .cassandra .dagster_home datalake/_checkpoints
 	find datalake -mindepth 2 -not -name README.md -delete 2>/dev/null || true

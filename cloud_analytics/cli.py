@@ -1,8 +1,8 @@
 """The ``cloud-analytics`` command line.
 
 Every subcommand reads the same environment (see ``config.py``) and turns the platform's
-known failures (missing jars, Cassandra down, a bad landing zip) into one clear line on
-stderr and exit code 2, never a bare stack trace.
+known failures (missing jars, Cassandra down, the Spark service not running, a bad landing
+zip) into one clear line on stderr and exit code 2, never a bare stack trace.
 """
 
 from __future__ import annotations
@@ -14,19 +14,30 @@ from pathlib import Path
 from cloud_analytics.config import load_settings
 
 
+def _local_server(action: str, server, timeout_s: float) -> int:
+    """start, stop or status of a server the platform runs itself; status exits 3 when stopped."""
+    if action == "start":
+        server.start(timeout_s=timeout_s)
+    elif action == "stop":
+        server.stop()
+    else:
+        print(f"{server.label}: {server.status()}")
+        return 0 if server.is_running() else 3
+    return 0
+
+
 def _cassandra(args: argparse.Namespace) -> int:
     from cloud_analytics.serving.local_node import LocalNode
 
     settings = load_settings()
-    node = LocalNode.from_settings(settings)
-    if args.action == "start":
-        node.start(timeout_s=settings.cassandra_start_timeout_s)
-    elif args.action == "stop":
-        node.stop()
-    else:
-        print(f"Cassandra: {node.status()}")
-        return 0 if node.is_running() else 3
-    return 0
+    return _local_server(args.action, LocalNode.from_settings(settings), settings.cassandra_start_timeout_s)
+
+
+def _spark(args: argparse.Namespace) -> int:
+    from cloud_analytics.resources.spark_service import SparkService
+
+    settings = load_settings()
+    return _local_server(args.action, SparkService.from_settings(settings), settings.spark_service_start_timeout_s)
 
 
 def _landing_generate(args: argparse.Namespace) -> int:
@@ -207,6 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="start (no-op when running), stop (SIGTERM), status (exit 3 when stopped)")
     cas.set_defaults(func=_cassandra)
 
+    spark = sub.add_parser(
+        "spark", help="Start, stop or inspect the Spark service (a long-lived Spark Connect server).",
+        description="Run a Spark Connect server on 127.0.0.1:CLOUD_ANALYTICS_SPARK_SERVICE_PORT (default 15002) "
+        "from the installed pyspark, with the Delta jars and the platform's Spark confs. While it runs, the CLI, "
+        "`make run`, `make dev` and the runs its sensors launch connect to it instead of each starting and "
+        "warming up a JVM of their own (CLOUD_ANALYTICS_SPARK_SERVICE: auto, the default; off: always "
+        "in-process; require: fail when it is not running). Its log: "
+        "CLOUD_ANALYTICS_SPARK_SERVICE_HOME/logs/server.log (default .spark_service/).")
+    spark.add_argument("action", choices=["start", "stop", "status"],
+                       help="start (no-op when running), stop (SIGTERM), status (exit 3 when stopped)")
+    spark.set_defaults(func=_spark)
+
     landing = sub.add_parser("landing", help="Generate or import landing data.")
     lsub = landing.add_subparsers(dest="landing_command", required=True, metavar="ACTION")
     gen = lsub.add_parser("generate", help="Write the deterministic synthetic dataset.",
@@ -282,12 +305,13 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from cloud_analytics.lib.errors import PipelineError
     from cloud_analytics.resources.cassandra import CassandraUnavailableError
     from cloud_analytics.resources.spark import SparkSetupError
+    from cloud_analytics.resources.spark_service import SparkServiceError
     from cloud_analytics.serving.loader import ServingLoadError
     from cloud_analytics.serving.local_node import CassandraNodeError
     from cloud_analytics.serving.queries import NoServingData
 
     return (CassandraNodeError, CassandraUnavailableError, LandingImportError, NoServingData, ReplayError,
-            ServingLoadError, PipelineError, SparkSetupError, ValueError, FileNotFoundError)
+            ServingLoadError, PipelineError, SparkServiceError, SparkSetupError, ValueError, FileNotFoundError)
 
 
 def main(argv: list[str] | None = None) -> int:

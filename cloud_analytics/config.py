@@ -14,7 +14,7 @@ from pathlib import Path
 
 PREFIX = "CLOUD_ANALYTICS_"
 # The repository root: the editable install keeps the package inside it, and the
-# git-ignored set-up folders (.jars, .cassandra) live beside the package.
+# git-ignored set-up folders (.jars, .cassandra, .spark_service) live beside the package.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -59,7 +59,17 @@ def _parse_pairs(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _env_choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env(env, name, default).lower()
+    if value not in choices:
+        raise ValueError(f"{PREFIX}{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER")
+# auto: a client of the Spark service when it runs, else an in-process session; off: always
+# in-process; require: the service or an error.
+SPARK_SERVICE_MODES = ("auto", "off", "require")
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,12 @@ class Settings:
     spark_shuffle_partitions: int = 32
     # Extra Spark confs, "key=value;key=value" (object-store credentials providers etc.).
     spark_extra_conf: tuple[tuple[str, str], ...] = ()
+    # The platform's own Spark Connect server (`cloud-analytics spark start`), one of
+    # SPARK_SERVICE_MODES: whether sessions connect to it.
+    spark_service: str = "auto"
+    spark_service_port: int = 15002
+    spark_service_home: Path = REPO_ROOT / ".spark_service"
+    spark_service_start_timeout_s: int = 180
     cassandra_hosts: tuple[str, ...] = ("127.0.0.1",)
     cassandra_port: int = 9042
     cassandra_storage_port: int = 7000
@@ -123,6 +139,11 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         spark_driver_memory=_env(env, "SPARK_DRIVER_MEMORY", "2g"),
         spark_shuffle_partitions=_env_int(env, "SPARK_SHUFFLE_PARTITIONS", 32),
         spark_extra_conf=_parse_pairs(_env(env, "SPARK_CONF", "")),
+        spark_service=_env_choice(env, "SPARK_SERVICE", "auto", SPARK_SERVICE_MODES),
+        spark_service_port=_env_int(env, "SPARK_SERVICE_PORT", 15002),
+        spark_service_home=Path(_env(env, "SPARK_SERVICE_HOME",
+                                     str(REPO_ROOT / ".spark_service"))).expanduser().resolve(),
+        spark_service_start_timeout_s=_env_int(env, "SPARK_SERVICE_START_TIMEOUT", 180),
         cassandra_hosts=hosts,
         cassandra_port=_env_int(env, "CASSANDRA_PORT", 9042),
         cassandra_storage_port=_env_int(env, "CASSANDRA_STORAGE_PORT", 7000),

@@ -31,6 +31,8 @@ def test_env(tmp_path_factory) -> dict[str, str]:
         "CLOUD_ANALYTICS_CASSANDRA_HOME": str(root / "cassandra"),
         "CLOUD_ANALYTICS_SPARK_SHUFFLE_PARTITIONS": "2",
         "CLOUD_ANALYTICS_SPARK_DRIVER_MEMORY": "2g",
+        # A developer's running Spark service never changes what the suite runs on.
+        "CLOUD_ANALYTICS_SPARK_SERVICE": "off",
         "DAGSTER_HOME": str(root / "dagster_home"),
         "CLOUD_ANALYTICS_PII_PEPPER": "test-pepper-not-a-secret-0123456789",
     }
@@ -50,14 +52,48 @@ def settings(test_env) -> Settings:
     return load_settings(dotenv=REPO_ROOT / ".env.does-not-exist")
 
 
+# `make test` runs the tests marked `both_modes` a second time, in a process of their own (PySpark
+# holds one kind of session per process), with this set: their `spark` is then a client of a
+# Spark service the session starts, where foreachBatch functions run in the server's workers.
+THROUGH_SERVICE = os.environ.get("CLOUD_ANALYTICS_TEST_SPARK_SERVICE") == "1"
+
+
 @pytest.fixture(scope="session")
-def spark(settings):
+def spark(settings, tmp_path_factory):
     """The one SparkSession of the test session."""
     from cloud_analytics.resources.spark import get_spark
 
-    session = get_spark(settings)
-    yield session
-    session.stop()
+    if not THROUGH_SERVICE:
+        session = get_spark(settings)
+        yield session
+        session.stop()
+        return
+    import socket
+    from dataclasses import replace
+
+    from cloud_analytics.resources.spark_service import SparkService
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    through = replace(settings, spark_service="require", spark_service_port=port,
+                      spark_service_home=tmp_path_factory.mktemp("spark_service"))
+    service = SparkService.from_settings(through)
+    service.start(timeout_s=through.spark_service_start_timeout_s)
+    try:
+        session = get_spark(through)
+        yield session
+        # Before the server goes: a client left open retries its release for minutes at exit.
+        session.stop()
+    finally:
+        service.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    if THROUGH_SERVICE:  # only what differs through Spark Connect runs twice
+        kept = [item for item in items if item.get_closest_marker("both_modes")]
+        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ import pytest
 from cloud_analytics.cli import build_parser, main
 
 
-@pytest.mark.parametrize("argv", [[], ["cassandra"], ["landing"], ["landing", "generate"], ["run"]])
+@pytest.mark.parametrize("argv", [[], ["cassandra"], ["spark"], ["landing"], ["landing", "generate"], ["run"]])
 def test_help_for_every_command(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         build_parser().parse_args([*argv, "--help"])

@@ -70,3 +70,23 @@ def test_only_secrets_read_from_the_process_environment_become_env_vars(monkeypa
     assert "PII_PEPPER" in load_settings().secrets_in_environment
     other = load_settings({"CLOUD_ANALYTICS_PII_PEPPER": "other-lake-pepper-0123456789"})
     assert other.secrets_in_environment == frozenset() and other.pii_pepper == "other-lake-pepper-0123456789"
+
+
+@pytest.mark.fast
+def test_spark_service_settings_default_to_auto_on_15002(tmp_path):
+    from cloud_analytics.config import REPO_ROOT
+
+    s = load_settings(environ={}, dotenv=tmp_path / "none")
+    assert (s.spark_service, s.spark_service_port, s.spark_service_start_timeout_s) == ("auto", 15002, 180)
+    assert s.spark_service_home == REPO_ROOT / ".spark_service"
+    s = load_settings(environ={"CLOUD_ANALYTICS_SPARK_SERVICE": " Require ", "CLOUD_ANALYTICS_SPARK_SERVICE_PORT": "15003",
+                               "CLOUD_ANALYTICS_SPARK_SERVICE_HOME": str(tmp_path / "svc"),
+                               "CLOUD_ANALYTICS_SPARK_SERVICE_START_TIMEOUT": "60"}, dotenv=tmp_path / "none")
+    assert (s.spark_service, s.spark_service_port, s.spark_service_start_timeout_s) == ("require", 15003, 60)
+    assert s.spark_service_home == tmp_path / "svc"
+
+
+@pytest.mark.fast
+def test_unknown_spark_service_mode_names_the_variable_and_the_modes(tmp_path):
+    with pytest.raises(ValueError, match=r"CLOUD_ANALYTICS_SPARK_SERVICE must be one of auto, off, require, got 'on'"):
+        load_settings(environ={"CLOUD_ANALYTICS_SPARK_SERVICE": "on"}, dotenv=tmp_path / "none")

@@ -1,5 +1,6 @@
 """Lake maintenance on small real Delta tables: fewer files, same data, vacuum honours retention."""
 
+import pytest
 from dagster import DagsterEventType, DagsterInstance
 from pyspark.sql import functions as F
 
@@ -20,6 +21,7 @@ def _fingerprint(spark, path):
     return df.count(), df.agg(F.sum(F.xxhash64("org_id", "n").cast("decimal(38,0)"))).first()[0]
 
 
+@pytest.mark.both_modes
 def test_optimize_zorders_compacts_and_keeps_the_data(spark, tmp_path):
     path = str(tmp_path / "lake" / "silver" / "usage_events")
     _fragmented(spark, path)
@@ -30,6 +32,7 @@ def test_optimize_zorders_compacts_and_keeps_the_data(spark, tmp_path):
     assert _fingerprint(spark, path) == before
 
 
+@pytest.mark.both_modes
 def test_vacuum_removes_unreferenced_files_past_the_retention(spark, tmp_path):
     path = str(tmp_path / "lake" / "gold" / "small_mart")
     _fragmented(spark, path, appends=3)

@@ -21,7 +21,8 @@ touched dates to rebuild only those daily partitions.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Callable
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -33,8 +34,8 @@ from cloud_analytics.bronze.events import (
     classify_lines,
     dedupe_batch,
 )
-from cloud_analytics.lib.delta_io import ensure_table, observe, observed
-from cloud_analytics.lib.microbatch import append_once, checkpoint_id, run_available_now
+from cloud_analytics.lib.delta_io import ensure_table, history, observe, observed
+from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_id, run_available_now
 from cloud_analytics.lib.windows import dates_predicate, newest
 
 LEDGER_BATCH_SCHEMA = (
@@ -90,8 +91,6 @@ class EventStream:
         self.log = log
         self.report = StreamReport()
         self.app_id = ""
-        self._newest = None  # newest event time stored in bronze, once read (``_newest_stored``)
-        self._newest_known = False
 
     def run(self) -> StreamReport:
         events_dir = Path(self.paths.events_dir)
@@ -111,13 +110,55 @@ class EventStream:
             .load(str(events_dir))
             .select(F.col("value").alias("line"), F.col("_metadata.file_path").alias("source_path"))
         )
-        run_available_now(lines, self.paths.checkpoint, f"bronze_usage_events_{self.stream_run}",
-                          self._process_batch, app_id=self.app_id, what="usage event stream")
+        writer = BatchWriter(self.paths, self.stream_run, self.lake_root, self.allowed_lateness_s, self.app_id,
+                             log=self.log)
+        run = run_available_now(lines, self.paths.checkpoint, f"bronze_usage_events_{self.stream_run}",
+                                writer, app_id=self.app_id, what="usage event stream")
+        self.report = self._report(run.batch_ids)
         return self.report
 
-    # -- one micro-batch ----------------------------------------------------------------
+    def _report(self, batch_ids: list[int]) -> StreamReport:
+        """The run's figures, from the ledger rows of its batches."""
+        report = StreamReport()
+        for row in batch_rows(self.spark, self.paths.ledger, self.app_id, batch_ids):
+            report.batches += 1
+            report.files += list(row["files"] or [])
+            report.rows_read += row["rows_read"]
+            report.blank_lines += row["blank_lines"]
+            report.rejects += row["rejects"]
+            report.inserted += row["inserted"]
+            report.duplicates_in_batch += row["duplicates_in_batch"]
+            report.duplicates_existing += row["duplicates_existing"]
+            report.late_rows += row["late_rows"]
+            report.dates.update(row["dates"] or [])
+            for version, count in (row["schema_versions"] or {}).items():
+                report.schema_versions[version] = report.schema_versions.get(version, 0) + count
+        return report
 
-    def _process_batch(self, batch: DataFrame, batch_id: int) -> None:
+
+@dataclass
+class BatchWriter:
+    """What one micro-batch does: the callable given to ``foreachBatch``.
+
+    It holds no session (a batch brings its own) and no connection, so it pickles: through
+    Spark Connect it runs in the Spark service's Python worker. It keeps one thing from batch
+    to batch, the newest stored event time, which lives as long as the query's worker.
+    """
+
+    paths: StreamPaths
+    stream_run: str
+    lake_root: str
+    allowed_lateness_s: int
+    app_id: str
+    log: Callable[[str], None] = print
+    _newest: datetime | None = None  # newest event time stored in bronze, once read (``_newest_stored``)
+    _newest_known: bool = False
+
+    def __getstate__(self) -> dict:
+        # The caller's logger (Dagster's) stays in the caller; a copy in the service logs to its log.
+        return {**self.__dict__, "log": print}
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
         ingest_ts = F.current_timestamp()
         rows = classify_lines(batch.withColumn("source_file", self._relative(F.col("source_path")))).cache()
@@ -185,20 +226,6 @@ class EventStream:
         unique.unpersist()
         self._newest = newest(prior_max, *(r["newest"] for r in by_version))
 
-        report = self.report
-        report.batches += 1
-        report.files += sorted(stats["files"] or [])
-        report.rows_read += (stats["lines"] or 0) - (stats["blank"] or 0)
-        report.blank_lines += stats["blank"] or 0
-        report.rejects += stats["rejects"] or 0
-        report.inserted += inserted
-        report.duplicates_in_batch += good_rows - unique_rows
-        report.duplicates_existing += unique_rows - inserted
-        report.late_rows += late_rows
-        report.dates.update(dates)
-        for version, count in versions.items():
-            report.schema_versions[version] = report.schema_versions.get(version, 0) + count
-
         ledger = spark.createDataFrame(
             [(self.stream_run, self.app_id, batch_id, sorted(stats["files"] or []),
               (stats["lines"] or 0) - (stats["blank"] or 0), stats["blank"] or 0, inserted,
@@ -248,10 +275,7 @@ class EventStream:
     def _inserted_before(self, spark: SparkSession, marker: str) -> int | None:
         """Rows inserted by an earlier commit of this very batch (None: there was none). Lakes
         written before the append replaced the MERGE tagged their MERGE commits the same way."""
-        from delta.tables import DeltaTable
-
-        history = DeltaTable.forPath(spark, self.paths.table).history(REPLAY_HISTORY)
-        row = history.filter(F.col("userMetadata") == marker).select("operationMetrics").first()
+        row = history(spark, self.paths.table, REPLAY_HISTORY).filter(F.col("userMetadata") == marker).select("operationMetrics").first()
         if row is None:
             return None
         metrics = row["operationMetrics"] or {}

@@ -1,2 +1,3 @@
 """Shared pieces below every layer: table specs, time windows, Delta I/O, generic checks,
-the lake reader, the micro-batch runner and error handling. Nothing here imports a layer."""
+the lake reader, the micro-batch runner, error handling, the local server processes and
+the kind of a SparkSession. Nothing here imports a layer."""

@@ -17,9 +17,24 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:
+    if _jvm(spark) is None:  # Spark Connect: no DeltaTable API without Delta's Connect plugin
+        from pyspark.errors import AnalysisException
+
+        try:
+            spark.sql(f"DESCRIBE DETAIL delta.`{path}`").select("format").collect()
+        except AnalysisException as exc:
+            if "DELTA_MISSING_DELTA_TABLE" in str(exc):
+                return False
+            raise
+        return True
     from delta.tables import DeltaTable
 
     return DeltaTable.isDeltaTable(spark, path)
+
+
+def _jvm(spark: SparkSession):
+    """The session's JVM gateway when it is in this process; None through Spark Connect."""
+    return getattr(spark, "_jvm", None) if hasattr(spark, "_jsparkSession") else None
 
 
 def replace_where(df: DataFrame, path: str, predicate: str, partition_by: Iterable[str]) -> None:
@@ -59,23 +74,24 @@ def ensure_table(spark: SparkSession, path: str, schema: str, partition_by: Iter
 def table_version(spark: SparkSession, path: str) -> int:
     """The table's newest version, from its Delta log (a listing of ``_delta_log``, no Spark
     job); through Spark Connect, where the JVM is out of reach, from the history (one job)."""
-    jvm = getattr(spark, "_jvm", None)
-    if jvm is not None and hasattr(spark, "_jsparkSession"):
+    jvm = _jvm(spark)
+    if jvm is not None:
         try:
             log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
             none = jvm.scala.Option.empty()
             return int(log.update(False, none, none).version())
         except Exception:  # a Delta whose API moved: the history says the same, one job later
             pass
-    from delta.tables import DeltaTable
+    return int(history(spark, path).select("version").first()[0])
 
-    return int(DeltaTable.forPath(spark, path).history(1).select("version").first()[0])
+
+def history(spark: SparkSession, path: str, limit: int = 1) -> DataFrame:
+    """The table's newest ``limit`` commits (SQL, so it works in-process and through Spark Connect)."""
+    return spark.sql(f"DESCRIBE HISTORY delta.`{path}` LIMIT {int(limit)}")
 
 
 def last_operation_metrics(spark: SparkSession, path: str) -> dict[str, int]:
-    from delta.tables import DeltaTable
-
-    row = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()
+    row = history(spark, path).select("operationMetrics").first()
     return {k: int(v) for k, v in (row[0] or {}).items() if str(v).lstrip("-").isdigit()}
 
 

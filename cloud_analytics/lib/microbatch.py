@@ -18,13 +18,13 @@ committed are replayed idempotently by the next run).
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 MARKER = "_cloud_analytics_id"
 
@@ -38,21 +38,36 @@ def checkpoint_id(checkpoint: str) -> str:
     return marker.read_text().strip()
 
 
-def append_once(df: DataFrame, path: str, app_id: str, batch_id: int, tag: str | None = None) -> None:
+def append_once(df: DataFrame, path: str, app_id: str, batch_id: int, tag: str | None = None,
+                merge_schema: bool = False) -> None:
     """Append ``df`` to the Delta table at ``path`` unless this batch of ``app_id`` already did;
-    ``tag`` becomes the commit's ``userMetadata`` (for finding the commit in the history)."""
+    ``tag`` becomes the commit's ``userMetadata`` (for finding the commit in the history);
+    ``merge_schema`` adds columns a table created by an older release lacks."""
     writer = df.write.format("delta").mode("append").option("txnAppId", app_id).option("txnVersion", batch_id)
+    writer = writer.option("mergeSchema", "true") if merge_schema else writer
     (writer.option("userMetadata", tag) if tag else writer).save(path)
+
+
+def batch_rows(spark, path: str, app_id: str, batch_ids: list[int]) -> list:
+    """The rows a run's batches recorded in the table at ``path`` (one per batch, keyed by
+    ``checkpoint_id`` and ``batch_id``), in batch order: how a caller learns what its batches
+    did when they ran in the Spark service's Python worker, whose memory it cannot read."""
+    if not batch_ids:
+        return []
+    table = spark.read.format("delta").load(path)
+    return (table.filter((F.col("checkpoint_id") == app_id) & F.col("batch_id").isin(batch_ids))
+            .orderBy("batch_id").collect())
 
 
 @dataclass
 class RunReport:
-    """What the runner saw: the micro-batches that ran (ids in order) and their durations."""
+    """What the run did, from the query's progress: the micro-batches that ran (ids in order),
+    their durations and the rows the source delivered."""
 
     app_id: str
     batch_ids: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
-    input_rows: int = 0  # rows the source delivered, from the query's progress
+    input_rows: int = 0
 
     @property
     def batches(self) -> int:
@@ -64,16 +79,15 @@ def run_available_now(source: DataFrame, checkpoint: str, query_name: str,
                       what: str = "stream") -> RunReport:
     """Run ``process(batch, batch_id)`` over every micro-batch of ``source`` not yet committed in
     ``checkpoint``, then stop. ``app_id`` defaults to the checkpoint's id (give it when the
-    caller needed it before the run, e.g. to bind it into ``process``)."""
+    caller needed it before the run, e.g. to bind it into ``process``).
+
+    Through Spark Connect, ``process`` is pickled and runs in a Python worker of the Spark
+    service, not in this process: it must not hold this process's session, loggers or
+    connections, and what it learns must be written somewhere (a table), not kept in memory.
+    So the report comes from the query's progress, which both modes return to the caller.
+    """
     report = RunReport(app_id=app_id or checkpoint_id(checkpoint))
-
-    def each(batch: DataFrame, batch_id: int) -> None:
-        started = time.monotonic()
-        process(batch, batch_id)
-        report.batch_ids.append(batch_id)
-        report.seconds.append(time.monotonic() - started)
-
-    query = (source.writeStream.foreachBatch(each)
+    query = (source.writeStream.foreachBatch(process)
              .option("checkpointLocation", checkpoint)
              .trigger(availableNow=True)
              .queryName(query_name.replace("-", "_"))
@@ -85,5 +99,11 @@ def run_available_now(source: DataFrame, checkpoint: str, query_name: str,
             query.stop()
     if query.exception() is not None:
         raise RuntimeError(f"{what} failed: {query.exception()}")
-    report.input_rows = sum(int(p.get("numInputRows", 0) or 0) for p in query.recentProgress)
+    for progress in query.recentProgress:
+        durations = progress.durationMs or {}
+        if "addBatch" not in durations:  # a trigger that found nothing new ran no batch
+            continue
+        report.batch_ids.append(int(progress.batchId))
+        report.seconds.append(durations.get("triggerExecution", 0) / 1000)
+        report.input_rows += int(progress.numInputRows or 0)
     return report

@@ -61,18 +61,14 @@ def _data_files(path: str) -> int:
 def maintain_table(spark, layer: str, name: str, path: str, retention_hours: int | None = None) -> TableMaintenance:
     """OPTIMIZE (Z-ORDER by org_id on the large tables), then VACUUM with the table's retention
     (``retention_hours=0`` only in tests, with Delta's retention check disabled)."""
-    from delta.tables import DeltaTable
-
+    # SQL rather than the DeltaTable API: the same statements run in-process and through Spark
+    # Connect (whose server has no Delta Connect plugin).
     files_before, bytes_before = _detail(spark, path)
-    table = DeltaTable.forPath(spark, path)
-    zorder = (layer, name) in ZORDER_BY_ORG and "org_id" in table.toDF().columns
-    optimizer = table.optimize()
-    if zorder:
-        optimizer.executeZOrderBy("org_id")
-    else:
-        optimizer.executeCompaction()
+    table = f"delta.`{path}`"
+    zorder = (layer, name) in ZORDER_BY_ORG and "org_id" in spark.read.format("delta").load(path).columns
+    spark.sql(f"OPTIMIZE {table}" + (" ZORDER BY (org_id)" if zorder else "")).collect()
     on_disk_before = _data_files(path)
-    table.vacuum() if retention_hours is None else table.vacuum(retention_hours)
+    spark.sql(f"VACUUM {table}" + ("" if retention_hours is None else f" RETAIN {retention_hours} HOURS")).collect()
     files_after, bytes_after = _detail(spark, path)
     return TableMaintenance(layer, name, files_before, files_after, bytes_before, bytes_after, zorder,
                             max(on_disk_before - _data_files(path), 0))

@@ -3,7 +3,9 @@
 Jars come from the git-ignored folder that ``make setup`` fills with ``mvn`` and are passed
 with ``spark.jars``: nothing is downloaded when a session starts (no ``spark.jars.packages``,
 no Ivy). Static confs are set before the first session of the process, so the first caller
-decides them; later callers get the same session back (``getOrCreate``).
+decides them; later callers get the same session back (``getOrCreate``). When the platform's
+Spark service runs (``resources.spark_service``), the session may instead be its client: see
+``service_url``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from dagster_pyspark import LazyPySparkResource
 from pydantic import PrivateAttr
 
-from cloud_analytics.config import Settings
+from cloud_analytics.config import REPO_ROOT, Settings
 
 
 class SparkSetupError(RuntimeError):
@@ -43,11 +45,15 @@ class SparkOptions:
     shuffle_partitions: int = 32
     jars_dir: Path = Path(".jars")
     extra_conf: tuple[tuple[str, str], ...] = ()
+    service: str = "auto"  # config.SPARK_SERVICE_MODES
+    service_port: int = 15002
+    service_home: Path = REPO_ROOT / ".spark_service"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SparkOptions":
         return cls(settings.spark_master, settings.spark_driver_memory, settings.spark_shuffle_partitions,
-                   settings.jars_dir, settings.spark_extra_conf)
+                   settings.jars_dir, settings.spark_extra_conf, settings.spark_service,
+                   settings.spark_service_port, settings.spark_service_home)
 
 
 def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
@@ -99,27 +105,64 @@ def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
     return conf
 
 
+def session_conf(conf: dict[str, str]) -> dict[str, str]:
+    """The confs a client of a running server may still set for its own session: the SQL confs
+    but the static extension list. The rest was fixed when the server's JVM started."""
+    return {k: v for k, v in conf.items() if k.startswith("spark.sql.") and k != "spark.sql.extensions"}
+
+
+def service_url(options: SparkOptions) -> str | None:
+    """The Spark service's URL when the session is to be its client, None for an in-process
+    session. A pid file and a port are checked, nothing of Spark, so the choice costs nothing."""
+    if options.service == "off":
+        return None
+    from pyspark import SparkContext
+
+    from cloud_analytics.resources.spark_service import SparkService, SparkServiceError
+
+    # PySpark holds one kind of session per process: a process that already runs Spark itself
+    # (the service started during a `make run`) keeps doing so.
+    if options.service == "auto" and SparkContext._active_spark_context is not None:
+        return None
+    service = SparkService(home=options.service_home, port=options.service_port)
+    if service.is_running():
+        return service.url
+    if options.service == "require":
+        raise SparkServiceError(
+            f"CLOUD_ANALYTICS_SPARK_SERVICE=require, but the Spark service is not running ({service.status()}). "
+            "Start it with `cloud-analytics spark start` (make spark-start), or set "
+            "CLOUD_ANALYTICS_SPARK_SERVICE=off for an in-process session."
+        )
+    return None
+
+
 def get_spark(settings: SparkOptions | Settings):
-    """Return this process's SparkSession, creating it with the platform's confs."""
+    """Return this process's SparkSession, creating it with the platform's confs: a client of
+    an ``sc://`` master or of the Spark service (``service_url``), else a session with its JVM
+    in this process."""
     from pyspark.sql import SparkSession
 
     options = SparkOptions.from_settings(settings) if isinstance(settings, Settings) else settings
     conf = spark_conf(options)
     if options.master.startswith("sc://"):
-        builder = SparkSession.builder.remote(options.master)
+        remote = options.master
         conf = {k: v for k, v in conf.items() if k not in ("spark.master", "spark.jars")}
     else:
-        builder = SparkSession.builder
+        remote = service_url(options)
+        conf = session_conf(conf) if remote else conf
+    builder = SparkSession.builder.remote(remote) if remote else SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
-    except Exception as exc:  # the JVM failed to start: say why in words
+    except Exception as exc:  # the JVM failed to start or the server to answer: say why in words
+        if remote:
+            raise SparkSetupError(f"Spark could not connect to {remote}: {exc}") from exc
         raise SparkSetupError(
             f"Spark could not start (master {options.master}): {exc}. "
             "Check that JDK 17 is installed (`java -version`) and `make setup` has run."
         ) from exc
-    if not options.master.startswith("sc://"):
+    if remote is None:
         session.sparkContext.setLogLevel("WARN")
     return session
 
@@ -138,6 +181,9 @@ class SparkResource(LazyPySparkResource):
     driver_memory: str = "2g"
     shuffle_partitions: int = 32
     jars_dir: str = ""
+    spark_service: str = "auto"
+    spark_service_port: int = 15002
+    spark_service_home: str = str(REPO_ROOT / ".spark_service")
 
     _spark_session = PrivateAttr(default=None)
 
@@ -149,11 +195,15 @@ class SparkResource(LazyPySparkResource):
             shuffle_partitions=settings.spark_shuffle_partitions,
             jars_dir=str(settings.jars_dir),
             spark_config=dict(settings.spark_extra_conf),
+            spark_service=settings.spark_service,
+            spark_service_port=settings.spark_service_port,
+            spark_service_home=str(settings.spark_service_home),
         )
 
     def options(self) -> SparkOptions:
         return SparkOptions(self.master, self.driver_memory, self.shuffle_partitions, Path(self.jars_dir),
-                            tuple(self.spark_config.items()))
+                            tuple(self.spark_config.items()), self.spark_service, self.spark_service_port,
+                            Path(self.spark_service_home))
 
     def _init_session(self) -> None:
         if self._spark_session is None:

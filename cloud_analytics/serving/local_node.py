@@ -10,19 +10,11 @@ run two of them on 127.0.0.1 and 127.0.0.2.
 from __future__ import annotations
 
 import glob
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from cloud_analytics.config import Settings
-
-READY_MARKER = "Startup complete"
-FAILURE_MARKERS = ("Exception encountered during startup", "Failed to bind port", "Address already in use")
+from cloud_analytics.lib.processes import LocalProcessError, LocalServer, find_java17
 
 # From Cassandra 5.0's conf/jvm17-server.options: without them the JVM dies at start.
 _ADD_EXPORTS = (
@@ -93,13 +85,26 @@ _LOGBACK = """\
 """
 
 
-class CassandraNodeError(RuntimeError):
+class CassandraNodeError(LocalProcessError):
     """The local node cannot start or stop; the message says why and where to look."""
 
 
 @dataclass(frozen=True)
-class LocalNode:
+class LocalNode(LocalServer):
     """One local Cassandra node: where it listens and where it keeps its files."""
+
+    label = "Cassandra"
+    description = "Cassandra 5.0"
+    protocol = "CQL"
+    cmdline_marker = b"CassandraDaemon"
+    ready_marker = "Startup complete"
+    failure_markers = ("Exception encountered during startup", "Failed to bind port", "Address already in use")
+    port_setting = "CLOUD_ANALYTICS_CASSANDRA_PORT"
+    timeout_setting = "CLOUD_ANALYTICS_CASSANDRA_START_TIMEOUT"
+    error = CassandraNodeError
+    pid_name = "cassandra.pid"
+    log_name = "logs/system.log"
+    output_name = "logs/stdout.log"
 
     home: Path
     jars_dir: Path
@@ -125,57 +130,6 @@ class LocalNode:
             password_auth=bool(settings.cassandra_username),
             java_home=settings.cassandra_java_home,
         )
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "cassandra.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return self.home / "logs" / "system.log"
-
-    @property
-    def endpoint(self) -> str:
-        return f"{self.address}:{self.port}"
-
-    # -- state -----------------------------------------------------------------
-
-    def pid(self) -> int | None:
-        """The pid of our node's process if it is alive, else None."""
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return pid
-        # A zombie or a recycled pid is not our node.
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return pid
-        return pid if b"CassandraDaemon" in cmdline else None
-
-    def port_open(self) -> bool:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.settimeout(1.0)
-            return sock.connect_ex((self.address, self.port)) == 0
-
-    def is_running(self) -> bool:
-        return self.pid() is not None and self.port_open()
-
-    def status(self) -> str:
-        pid = self.pid()
-        if pid and self.port_open():
-            return f"running (pid {pid}) on {self.endpoint}, home {self.home}"
-        if pid:
-            return f"starting (pid {pid}), not yet serving CQL on {self.endpoint}"
-        if self.port_open():
-            return f"not running here, but {self.endpoint} is served by another process"
-        return f"stopped ({self.endpoint} free)"
 
     # -- start -----------------------------------------------------------------
 
@@ -234,123 +188,7 @@ class LocalNode:
         cmd += ["-cp", f"{self.home / 'conf'}:{self.jars_dir}/*", "org.apache.cassandra.service.CassandraDaemon"]
         return cmd
 
-    def start(self, timeout_s: float = 180.0, log=print) -> bool:
-        """Start the node and wait until it serves CQL. Returns False if it already ran."""
-        if self.is_running():
-            log(f"Cassandra already running on {self.endpoint} (pid {self.pid()}): nothing to do.")
-            return False
-        if self.pid() is None and self.port_open():
-            raise CassandraNodeError(
-                f"Port {self.endpoint} is already taken by another process; stop it or set "
-                "CLOUD_ANALYTICS_CASSANDRA_PORT to a free port."
-            )
-        java = find_java17(self.java_home)
-        cmd = self.command(java)
-        self.log_file.unlink(missing_ok=True)
-        out = open(self.home / "logs" / "stdout.log", "ab")
-        started = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=self.home)
-        out.close()
-        self.pid_file.write_text(str(proc.pid))
-        log(f"Starting Cassandra 5.0 on {self.endpoint} (pid {proc.pid}, logs in {self.log_file.parent})")
-        self._wait_ready(proc, started, timeout_s)
-        log(f"Cassandra ready on {self.endpoint} after {time.monotonic() - started:.1f} s")
-        return True
-
-    def _wait_ready(self, proc: subprocess.Popen, started: float, timeout_s: float) -> None:
-        while time.monotonic() - started < timeout_s:
-            if proc.poll() is not None:
-                self.pid_file.unlink(missing_ok=True)
-                raise CassandraNodeError(
-                    f"Cassandra on {self.endpoint} exited with code {proc.returncode} during "
-                    f"start-up.\n{self._log_tail()}"
-                )
-            text = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-            for marker in FAILURE_MARKERS:
-                if marker in text:
-                    self.stop(log=lambda _msg: None)
-                    raise CassandraNodeError(
-                        f"Cassandra on {self.endpoint} failed to start ({marker}).\n{self._log_tail()}"
-                    )
-            if READY_MARKER in text and self.port_open():
-                return
-            time.sleep(0.5)
-        self.stop(log=lambda _msg: None)
-        raise CassandraNodeError(
-            f"Cassandra on {self.endpoint} did not serve CQL within {timeout_s:.0f} s "
-            f"(CLOUD_ANALYTICS_CASSANDRA_START_TIMEOUT).\n{self._log_tail()}"
-        )
-
-    def _log_tail(self, lines: int = 15) -> str:
-        parts = []
-        for path in (self.log_file, self.home / "logs" / "stdout.log"):
-            if path.exists():
-                tail = path.read_text(errors="replace").splitlines()[-lines:]
-                parts.append(f"--- last lines of {path} ---\n" + "\n".join(tail))
-        return "\n".join(parts) or f"(no log in {self.log_file.parent})"
-
-    # -- stop ------------------------------------------------------------------
-
-    def stop(self, timeout_s: float = 60.0, kill: bool = False, log=print) -> bool:
-        """Stop the node (SIGTERM, or SIGKILL with kill=True). Returns False if not running."""
-        pid = self.pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            log(f"Cassandra on {self.endpoint} is not running: nothing to stop.")
-            return False
-        os.kill(pid, signal.SIGKILL if kill else signal.SIGTERM)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.3)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-            while _alive(pid):
-                time.sleep(0.1)
-        self.pid_file.unlink(missing_ok=True)
-        log(f"Cassandra on {self.endpoint} stopped (pid {pid}).")
-        return True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.waitpid(pid, os.WNOHANG)  # reap our own child so it does not linger as a zombie
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return True
-    return state != "Z"
-
-
-def _java_major(java: str) -> int | None:
-    try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    for token in out.split('"')[1:2]:
-        head = token.split(".")[0]
-        return int(head) if head.isdigit() else None
-    return None
-
-
-def find_java17(java_home: str = "") -> str:
-    """The java binary to run Cassandra 5.0 with: it accepts only JDK 11 or 17 (the given
-    home first, then the machine's JDKs)."""
-    candidates = [str(Path(java_home) / "bin" / "java")] if java_home else []
-    candidates += sorted(glob.glob("/usr/lib/jvm/*17*/bin/java"))
-    candidates += sorted(glob.glob("/usr/lib/jvm/*11*/bin/java"))
-    if shutil.which("java"):
-        candidates.append(shutil.which("java"))
-    for java in candidates:
-        if os.path.exists(java) and _java_major(java) in (11, 17):
-            return java
-    raise CassandraNodeError(
-        "No JDK 17 (or 11) found for Cassandra 5.0: install openjdk-17-jdk-headless "
-        "(`make setup` does) or set CLOUD_ANALYTICS_CASSANDRA_JAVA_HOME."
-    )
+    def launch(self) -> tuple[list[str], dict[str, str]]:
+        java = find_java17(self.java_home, needed_by="Cassandra 5.0", hint="set CLOUD_ANALYTICS_CASSANDRA_JAVA_HOME",
+                           majors=(17, 11), error=CassandraNodeError)
+        return self.command(java), {}

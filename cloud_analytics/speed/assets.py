@@ -7,6 +7,8 @@ ingested them. One stream run writes every table, so they are one multi-asset th
 subset. The baselines it scores against (``gold/cost_baselines``) are a gold asset.
 """
 
+from functools import partial
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -33,6 +35,15 @@ from cloud_analytics.silver.refs import load_refs
 from cloud_analytics.silver.specs import CUSTOMERS_ORGS_HISTORY, RESOURCES_HISTORY
 from cloud_analytics.speed.specs import LATE_ROWS, SPEED_SPECS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS
 from cloud_analytics.speed.stream import SpeedPaths, SpeedStream
+
+def speed_refs(lake_root: str, spark):
+    """The quality rules' references for speed rows; None until silver has built the histories.
+    A module function of the lake root and a session, so a micro-batch running in the Spark
+    service reads them with its own session."""
+    reader = LakeReader(spark, lake_root)
+    needed = (CUSTOMERS_ORGS_HISTORY, RESOURCES_HISTORY)
+    return load_refs(reader, BRONZE_EVENTS.name) if all(reader.exists(*s.key_path) for s in needed) else None
+
 
 OUTPUTS: tuple[TableSpec, ...] = (*SPEED_SPECS, *SPEED_FED)  # what one stream run of the speed layer writes
 COST_BASELINES = GOLD_BY_NAME["cost_baselines"]  # built by gold/assets.py
@@ -78,16 +89,11 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
         resources_history=path(RESOURCES_HISTORY), checkpoint=lake.checkpoint("speed_usage"),
     )
 
-    def refs():
-        """The quality rules' references for speed rows; None until silver has built the histories."""
-        needed = (CUSTOMERS_ORGS_HISTORY, RESOURCES_HISTORY)
-        return load_refs(reader, BRONZE_EVENTS.name) if all(reader.exists(*s.key_path) for s in needed) else None
-
     with cassandra.session() as cql:
         create_schema(cql)
-        stream = SpeedStream(session, paths, context.partition_key, cassandra_session=cql,
-                             cassandra_target=cassandra.target, max_files_per_trigger=config.max_files_per_trigger,
-                             refs_loader=refs, log=context.log.info)
+        stream = SpeedStream(session, paths, context.partition_key, cassandra=cassandra, cassandra_session=cql,
+                             max_files_per_trigger=config.max_files_per_trigger,
+                             refs_loader=partial(speed_refs, lake.root), log=context.log.info)
         report = stream.run()
         alerts_in_cassandra = cql.execute("SELECT count(*) FROM usage_alerts_by_org").one()[0]
 

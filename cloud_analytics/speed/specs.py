@@ -104,6 +104,8 @@ STREAM_STATE = TableSpec(
         ("batch_max_event_ts", "timestamp", "Newest event time of the batch."),
         ("max_event_ts", "timestamp", "Newest event time of the checkpoint so far."),
         ("watermark", "timestamp", "The watermark the batch used."),
+        ("dates", "array<date>", "Event dates of the batch."),
+        ("speed_rows", "map<string,bigint>", "Provisional rows the batch wrote, per Cassandra table."),
         ("ingest_ts", "timestamp", "When the batch was processed."),
         ("state_date", "date", "UTC day of ingest_ts; the Delta partition."),
     ),

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cloud_analytics.lib.delta_io import ensure_table, table_exists
-from cloud_analytics.lib.microbatch import append_once, checkpoint_id, run_available_now
+from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_id, run_available_now
 from cloud_analytics.lib.windows import newest
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.serving.loader import load_window
@@ -79,15 +80,17 @@ def conform(batch: DataFrame) -> DataFrame:
 
 
 class SpeedStream:
-    def __init__(self, spark: SparkSession, paths: SpeedPaths, stream_run: str, cassandra_session=None,
-                 cassandra_target: str = "", max_files_per_trigger: int = 1000, refs_loader=None, log=print):
+    """Runs the speed layer once (availableNow) and reports what it did."""
+
+    def __init__(self, spark: SparkSession, paths: SpeedPaths, stream_run: str, cassandra=None,
+                 cassandra_session=None, max_files_per_trigger: int = 1000, refs_loader=None, log=print):
         self.spark = spark
         self.paths = paths
         self.stream_run = stream_run
-        self.session = cassandra_session
-        self.target = cassandra_target
+        self.cassandra = cassandra  # a CassandraResource (None: nothing is served)
+        self.session = cassandra_session  # this process's open session on it, reused when the batch runs here
         self.max_files = max_files_per_trigger
-        self.refs_loader = refs_loader  # () -> quality refs for serving rows, or None when silver is missing
+        self.refs_loader = refs_loader  # (spark) -> quality refs for serving rows, or None when silver is missing
         self.log = log
         self.report = SpeedReport()
         self.app_id = ""
@@ -101,53 +104,88 @@ class SpeedStream:
         ensure_table(self.spark, self.paths.alerts, ALERT_SCHEMA, [USAGE_ALERTS.partition_column])
         ensure_table(self.spark, self.paths.state, STATE_SCHEMA, [STREAM_STATE.partition_column])
         self.app_id = checkpoint_id(self.paths.checkpoint)
-        self._dims = self._load_dims()
-        self._baselines = (self.spark.read.format("delta").load(self.paths.baselines).cache()
-                           if table_exists(self.spark, self.paths.baselines) else None)
-        if self._baselines is None:
+        if not table_exists(self.spark, self.paths.orgs_history):
+            self._note("silver dimensions missing: events are not enriched until the batch layer has run")
+        alerting = table_exists(self.spark, self.paths.baselines)
+        if not alerting:
             self._note("no cost baselines yet (gold/cost_baselines): alerts start once the batch layer has run")
+        batch = SpeedBatch(self.paths, self.stream_run, self.app_id, alerting, self.cassandra, self.refs_loader,
+                           log=self.log, cql=self.session)
         source = (self.spark.readStream.format("delta").option("maxFilesPerTrigger", self.max_files)
                   .load(self.paths.bronze))
-        run_available_now(source, self.paths.checkpoint, f"speed_usage_{self.stream_run}", self._process_batch,
-                          app_id=self.app_id, what="speed layer stream")
-        if self._baselines is not None:
-            self._baselines.unpersist()
+        run = run_available_now(source, self.paths.checkpoint, f"speed_usage_{self.stream_run}", batch,
+                                app_id=self.app_id, what="speed layer stream")
+        self._add_batches(run.batch_ids)
         return self.report
 
     def _note(self, text: str) -> None:
         self.report.notes.append(text)
         self.log(f"speed layer: {text}")
 
-    def _load_dims(self) -> tuple[DataFrame | None, DataFrame | None]:
-        """Current org and resource versions from silver's SCD2 histories (None until silver ran)."""
-        out = []
-        for path in (self.paths.orgs_history, self.paths.resources_history):
-            out.append(self.spark.read.format("delta").load(path).filter("is_current")
-                       if table_exists(self.spark, path) else None)
-        if out[0] is None:
-            self._note("silver dimensions missing: events are not enriched until the batch layer has run")
-        return out[0], out[1]
+    def _add_batches(self, batch_ids: list[int]) -> None:
+        """The run's figures, from the state rows of its batches."""
+        report = self.report
+        for row in batch_rows(self.spark, self.paths.state, self.app_id, batch_ids):
+            report.batches += 1
+            report.rows += row["rows"]
+            report.late_rows += row["late_rows"]
+            report.window_rows += row["window_rows"]
+            report.alerts += row["alerts"]
+            report.dates.update(row["dates"] or [])
+            for table, n in (row["speed_rows"] or {}).items():
+                report.speed_rows[table] = report.speed_rows.get(table, 0) + n
+            report.watermark = row["max_event_ts"]
 
-    def _prior_max_event_ts(self, batch_id: int) -> datetime | None:
-        """Newest event time of earlier batches of this checkpoint (a replayed batch ignores its own row)."""
-        state = self.spark.read.format("delta").load(self.paths.state)
-        return (state.filter((F.col("checkpoint_id") == self.app_id) & (F.col("batch_id") < batch_id))
-                .agg(F.max("max_event_ts")).first()[0])
 
-    def _process_batch(self, batch: DataFrame, batch_id: int) -> None:
+@dataclass
+class SpeedBatch:
+    """What one micro-batch of the speed layer does: the callable given to ``foreachBatch``.
+
+    It pickles (no session of this process, no logger, no open connection), so through Spark
+    Connect it runs in the Spark service's Python worker: there it reads the batch layer's
+    references with the batch's own session and opens its own Cassandra session once.
+    """
+
+    paths: SpeedPaths
+    stream_run: str
+    app_id: str
+    alerting: bool  # gold/cost_baselines exists
+    cassandra: object = None  # a CassandraResource, or None when nothing is served
+    refs_loader: Callable | None = None
+    log: Callable[[str], None] = print
+    cql: object = None  # an open Cassandra session (the caller's, or one opened here on first use)
+
+    def __getstate__(self) -> dict:
+        # The caller's logger and Cassandra session stay in the caller; a copy opens its own.
+        return {**self.__dict__, "log": print, "cql": None}
+
+    def _session(self):
+        if self.cql is None and self.cassandra is not None:
+            # Opened for the life of the worker that runs the query's batches; closed with it.
+            self._opened = self.cassandra.session()
+            self.cql = self._opened.__enter__()
+        return self.cql
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
         events = conform(batch).cache()
         try:
-            self._write_batch(events, batch_id)
+            self._write_batch(batch.sparkSession, events, batch_id)
         finally:
             events.unpersist()
 
-    def _write_batch(self, events: DataFrame, batch_id: int) -> None:
+    def _prior_max_event_ts(self, spark: SparkSession, batch_id: int) -> datetime | None:
+        """Newest event time of earlier batches of this checkpoint (a replayed batch ignores its own row)."""
+        state = spark.read.format("delta").load(self.paths.state)
+        return (state.filter((F.col("checkpoint_id") == self.app_id) & (F.col("batch_id") < batch_id))
+                .agg(F.max("max_event_ts")).first()[0])
+
+    def _write_batch(self, spark: SparkSession, events: DataFrame, batch_id: int) -> None:
         stats = events.agg(F.count(F.lit(1)).alias("rows"), F.max("event_ts").alias("max_ts"),
                            F.collect_set("event_date").alias("dates")).first()
         rows = int(stats["rows"])
         if rows == 0:
             return
-        prior = self._prior_max_event_ts(batch_id)
+        prior = self._prior_max_event_ts(spark, batch_id)
         wm_value = batch_watermark(prior, stats["max_ts"])
         wm = as_watermark(wm_value)
         tag = {"batch_id": F.lit(batch_id).cast("bigint"), "stream_run": F.lit(self.stream_run)}
@@ -164,38 +202,33 @@ class SpeedStream:
         self._append_once(partials, self.paths.windows, batch_id)
         partials.unpersist()
 
-        alert_count = self._alerts(events, batch_id)
+        alert_count = self._alerts(spark, events, batch_id)
 
         dates = sorted(stats["dates"] or [])
-        if self.session is not None:
-            refs = self.refs_loader() if self.refs_loader else None
-            for table, n in serve_dates(self.spark, self.session, self.paths.bronze, refs, dates, self.target,
-                                        log=self.log).items():
-                self.report.speed_rows[table] = self.report.speed_rows.get(table, 0) + n
+        speed_rows: dict[str, int] = {}
+        if self.cassandra is not None:
+            refs = self.refs_loader(spark) if self.refs_loader else None
+            speed_rows = serve_dates(spark, self._session(), self.paths.bronze, refs, dates, self.cassandra.target,
+                                     log=self.log)
 
         latest = newest(prior, stats["max_ts"])
-        state = self.spark.createDataFrame(
+        state = spark.createDataFrame(
             [(self.app_id, batch_id, self.stream_run, rows, late_rows, window_rows, alert_count, stats["max_ts"],
-              latest, wm_value)], _STATE_ROW_SCHEMA,
+              latest, wm_value, dates, speed_rows)], _STATE_ROW_SCHEMA,
         ).withColumn("ingest_ts", F.current_timestamp()).withColumn("state_date", F.current_date())
-        self._append_once(state, self.paths.state, batch_id)
-
-        report = self.report
-        report.batches += 1
-        report.rows += rows
-        report.late_rows += late_rows
-        report.window_rows += window_rows
-        report.alerts += alert_count
-        report.dates.update(dates)
-        report.watermark = latest
+        # A state table from before the batch dates and speed rows were recorded gains the columns.
+        append_once(state, self.paths.state, self.app_id, batch_id, merge_schema=True)
         self.log(f"speed micro-batch {batch_id}: {rows:,} events, {late_rows:,} late (watermark {wm_value}), "
                  f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates")
 
-    def _alerts(self, events: DataFrame, batch_id: int) -> int:
-        if self._baselines is None:
+    def _alerts(self, spark: SparkSession, events: DataFrame, batch_id: int) -> int:
+        if not self.alerting:
             return 0
-        enriched = speed_alerts.enrich(events, *self._dims)
-        fired = speed_alerts.alerts(speed_alerts.score(enriched, self._baselines), self.stream_run, batch_id).cache()
+        dims = [spark.read.format("delta").load(path).filter("is_current") if table_exists(spark, path) else None
+                for path in (self.paths.orgs_history, self.paths.resources_history)]
+        baselines = spark.read.format("delta").load(self.paths.baselines)
+        enriched = speed_alerts.enrich(events, *dims)
+        fired = speed_alerts.alerts(speed_alerts.score(enriched, baselines), self.stream_run, batch_id).cache()
         self._append_once(fired, self.paths.alerts, batch_id)
         rows = fired.orderBy(F.desc("robust_z")).collect()
         fired.unpersist()
@@ -203,9 +236,9 @@ class SpeedStream:
             self.log(f"ALERT {row['org_id']} {row['service']} {row['event_id']} at {row['event_ts']}: {row['reason']}")
         if len(rows) > MAX_ALERT_LOG_LINES:
             self.log(f"… and {len(rows) - MAX_ALERT_LOG_LINES} more alerts in {self.paths.alerts}")
-        if self.session is not None and rows:
-            load_window(self.session, USAGE_ALERTS_BY_ORG.name, ALERT_CQL_COLUMNS,
-                        (_alert_cql_row(r) for r in rows), None, [], self.target)
+        if self.cassandra is not None and rows:
+            load_window(self._session(), USAGE_ALERTS_BY_ORG.name, ALERT_CQL_COLUMNS,
+                        (_alert_cql_row(r) for r in rows), None, [], self.cassandra.target)
         return len(rows)
 
     def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:

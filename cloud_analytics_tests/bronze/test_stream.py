@@ -42,6 +42,7 @@ def _table(spark, path):
     return spark.read.format("delta").load(path)
 
 
+@pytest.mark.both_modes
 def test_faulty_deliveries_lose_nothing_and_double_nothing(spark, lake):
     root, events, paths = lake
     shared = json.dumps(_event(1))
@@ -65,6 +66,7 @@ def test_faulty_deliveries_lose_nothing_and_double_nothing(spark, lake):
     assert sorted(d.isoformat() for d in report.dates) == ["2025-07-03", "2025-07-20"]
 
 
+@pytest.mark.both_modes
 def test_incremental_runs_read_only_new_files(spark, lake):
     root, events, paths = lake
     _land(events, "events_part_0000.jsonl", [json.dumps(_event(n)) for n in range(10)])
@@ -124,6 +126,7 @@ def test_a_batch_writes_one_file_per_event_date(spark, lake):
     assert files() == ["event_date=2025-07-03", "event_date=2025-07-03", "event_date=2025-07-04"]
 
 
+@pytest.mark.both_modes
 def test_replayed_batch_after_a_crash_is_not_doubled(spark, lake):
     """Delete the last batch's commit marker, as a crash between the Delta writes and the
     checkpoint commit leaves it: the restart replays the batch, and nothing is stored twice."""

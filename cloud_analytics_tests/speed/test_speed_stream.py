@@ -48,6 +48,7 @@ def _windows(spark, paths):
         F.sum("event_count").alias("events"), F.sum("cost_usd").alias("cost")).collect()}
 
 
+@pytest.mark.both_modes
 def test_late_rows_across_batches_are_counted_and_windows_stay_exact(spark, paths):
     # Batch 1: three events up to 11:00. No watermark yet: nothing is late.
     _append(spark, paths.bronze, [_event(1, T0, 1.0), _event(2, T0 + timedelta(minutes=30), 2.0),
@@ -84,6 +85,7 @@ def test_late_rows_across_batches_are_counted_and_windows_stay_exact(spark, path
     assert len(spark.read.format("delta").load(paths.state).collect()) == 2
 
 
+@pytest.mark.both_modes
 def test_a_batch_replayed_after_a_crash_is_counted_once(spark, paths):
     _append(spark, paths.bronze, [_event(1, T0, 1.0), _event(2, T0 + timedelta(minutes=5), 2.0)])
     _run(spark, paths, "run_1")
