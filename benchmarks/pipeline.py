@@ -48,8 +48,10 @@ class Probe:
     """Reads the counters: Spark jobs from the DAG scheduler, stage records from the status
     store (py4j), Delta commits as the lake's ``_delta_log/*.json`` files."""
 
-    def __init__(self, spark, lake: Path):
-        self.sc = spark.sparkContext._jsc.sc()
+    def __init__(self, spark, lake: Path, service_pid: int | None = None):
+        # Through the Spark service the JVM is another process: only commits and its memory are read.
+        self.sc = None if service_pid else spark.sparkContext._jsc.sc()
+        self.service_pid = service_pid
         self.lake = lake
         self.next_stage = 0
         self.rows_read = 0
@@ -57,6 +59,8 @@ class Probe:
         self.stages = 0
 
     def _scan_stages(self) -> None:
+        if self.sc is None:
+            return
         store = self.sc.statusStore()
         missing = 0
         while missing < 20:  # stage ids are dense; a gap of 20 means we are past the newest
@@ -78,7 +82,8 @@ class Probe:
     def read(self) -> Counters:
         self._scan_stages()
         commits = sum(1 for _ in self.lake.rglob("_delta_log/*.json")) if self.lake.exists() else 0
-        return Counters(self.sc.dagScheduler().numTotalJobs(), self.stages, self.rows_read, self.rows_written, commits)
+        jobs = self.sc.dagScheduler().numTotalJobs() if self.sc is not None else 0
+        return Counters(jobs, self.stages, self.rows_read, self.rows_written, commits)
 
     def jvm_peak_rss_mb(self) -> float | None:
         """VmHWM of the driver JVM (a child of this process in local mode)."""
@@ -93,6 +98,9 @@ class Probe:
 
     def _jvm_pid(self) -> int:
         from pyspark import SparkContext
+
+        if self.service_pid:
+            return self.service_pid
 
         return int(SparkContext._jvm.java.lang.ProcessHandle.current().pid())
 
@@ -191,7 +199,13 @@ def main() -> int:
     started = time.monotonic()
     spark = get_spark(settings)
     print(f"Spark session started in {time.monotonic() - started:.1f} s")
-    probe = Probe(spark, settings.lake)
+    from cloud_analytics.lib.sessions import is_connect
+    from cloud_analytics.resources.spark_service import SparkService
+
+    service_pid = SparkService.from_settings(settings).pid() if is_connect(spark) else None
+    if service_pid:
+        print(f"through the Spark service (pid {service_pid}): Spark jobs, stages and rows are not counted")
+    probe = Probe(spark, settings.lake, service_pid)
     (root / "dagster_home").mkdir(exist_ok=True)
     (root / "dagster_home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     instance = DagsterInstance.local_temp(str(root / "dagster_home"))

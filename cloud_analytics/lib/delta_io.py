@@ -11,6 +11,7 @@ back, and a table's version comes from the Delta log the session already holds.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any, Iterable
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
@@ -18,18 +19,35 @@ from pyspark.sql import Column, DataFrame, Observation, SparkSession
 
 def table_exists(spark: SparkSession, path: str) -> bool:
     if _jvm(spark) is None:  # Spark Connect: no DeltaTable API without Delta's Connect plugin
-        from pyspark.errors import AnalysisException
-
-        try:
-            spark.sql(f"DESCRIBE DETAIL delta.`{path}`").select("format").collect()
-        except AnalysisException as exc:
-            if "DELTA_MISSING_DELTA_TABLE" in str(exc):
-                return False
-            raise
-        return True
+        return _exists_through_connect(spark, path)
     from delta.tables import DeltaTable
 
     return DeltaTable.isDeltaTable(spark, path)
+
+
+def _exists_through_connect(spark: SparkSession, path: str) -> bool:
+    local = path.removeprefix("file:")
+    if "://" not in local:  # a local lake: the server sees the same paths, so look without a query
+        log = Path(local) / "_delta_log"
+        return log.is_dir() and any(p.suffix == ".json" or p.name.endswith(".checkpoint.parquet")
+                                    for p in log.iterdir())
+    import logging
+
+    from pyspark.errors import AnalysisException
+
+    # The Connect client logs every failed call at ERROR; a missing table is an answer here.
+    client_log = logging.getLogger("pyspark.sql.connect.logging")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)
+    try:
+        spark.sql(f"DESCRIBE DETAIL delta.`{path}`").select("format").collect()
+    except AnalysisException as exc:
+        if "DELTA_MISSING_DELTA_TABLE" in str(exc):
+            return False
+        raise
+    finally:
+        client_log.setLevel(level)
+    return True
 
 
 def _jvm(spark: SparkSession):

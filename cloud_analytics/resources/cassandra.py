@@ -60,6 +60,11 @@ class CassandraResource(ConfigurableResource):
             **secrets,
         )
 
+    def __reduce__(self):
+        # A Dagster resource does not unpickle (its config schema's types do not); the speed
+        # layer's micro-batch may run in the Spark service's worker, so it travels as its fields.
+        return _resource_from_fields, ({name: getattr(self, name) for name in type(self).model_fields},)
+
     @property
     def target(self) -> str:
         """A printable description of where we connect (never includes secrets)."""
@@ -141,6 +146,10 @@ class CassandraResource(ConfigurableResource):
         session.execute(
             f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = {self.replication_cql()}"
         )
+
+
+def _resource_from_fields(fields: dict[str, Any]) -> CassandraResource:
+    return CassandraResource(**fields)
 
 
 def _short(exc: Exception) -> str:
