@@ -14,7 +14,7 @@ help:
 	@echo "make test   set up if needed, run the full test suite (first tier first)"
 	@echo "make test-fast  import contracts and the first tier only (seconds)"
 	@echo "make bench  the pipeline benchmark at SCALE (default 1): per-step figures, audit, re-run, DuckDB baseline"
-	@echo "make dev    dagster dev on 127.0.0.1:3000"
+	@echo "make dev    the Spark service, then dagster dev on 127.0.0.1:3000"
 	@echo "make setup  venv + pinned packages, JDK 17 + Maven, JVM jars via mvn (idempotent)"
 	@echo "make spark-start  a long-lived Spark Connect server on 127.0.0.1:15002: the CLI, make run, make dev and"
 	@echo "                  sensor runs connect to it instead of starting and warming up a JVM each"
@@ -43,7 +43,9 @@ bench: setup
 	$(BIN)/python -m pip install -q -e ".[bench]"
 	$(BIN)/python benchmarks/pipeline.py --scale $(SCALE)
 
+# The runs its sensors launch connect to the Spark service instead of starting a JVM each.
 dev: setup
+	$(BIN)/cloud-analytics spark start
 	$(BIN)/dagster dev -w workspace.yaml -h $${DAGSTER_HOST:-127.0.0.1} -p $${DAGSTER_PORT:-3000}
 
 # The local servers: `make cassandra-start` is `cloud-analytics cassandra start`, and so on.

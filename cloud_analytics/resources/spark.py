@@ -10,6 +10,8 @@ Spark service runs (``resources.spark_service``), the session may instead be its
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,10 @@ def get_spark(settings: SparkOptions | Settings):
     else:
         remote = service_url(options)
         conf = session_conf(conf) if remote else conf
+    if remote is None:
+        # Python workers (UDFs) run this interpreter, which has this package and pyarrow, not
+        # whatever `python3` the PATH finds first (PySpark reads only the variable).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.remote(remote) if remote else SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -48,7 +48,7 @@ from cloud_analytics.config import load_settings
 from cloud_analytics.resources.spark import get_spark
 
 marker, killed_batch = Path(sys.argv[1]), int(sys.argv[2])
-original = st.EventStream._append_once
+original = st.BatchWriter._append_once
 
 def append_once(self, df, path, batch_id):
     if path == self.paths.ledger and batch_id == killed_batch:
@@ -56,7 +56,7 @@ def append_once(self, df, path, batch_id):
         time.sleep(3600)
     return original(self, df, path, batch_id)
 
-st.EventStream._append_once = append_once
+st.BatchWriter._append_once = append_once
 settings = load_settings()
 lake = settings.lake
 paths = st.StreamPaths(events_dir=str(settings.landing / "usage_events_stream"),

@@ -18,7 +18,8 @@ STORED = {
                     "alert_date date",
     "_stream_state": "checkpoint_id string, batch_id bigint, stream_run string, rows bigint, late_rows bigint, "
                      "window_rows bigint, alerts bigint, batch_max_event_ts timestamp, max_event_ts timestamp, "
-                     "watermark timestamp, ingest_ts timestamp, state_date date",
+                     "watermark timestamp, dates array<date>, speed_rows map<string,bigint>, ingest_ts timestamp, "
+                     "state_date date",  # dates and speed_rows added by a mergeSchema append (Spark service)
 }
 
 
