@@ -16,9 +16,11 @@ from typing import Any, Iterable
 
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 
+from cloud_analytics.lib.sessions import is_connect
+
 
 def table_exists(spark: SparkSession, path: str) -> bool:
-    if _jvm(spark) is None:  # Spark Connect: no DeltaTable API without Delta's Connect plugin
+    if is_connect(spark):  # no DeltaTable API without Delta's Connect plugin
         return _exists_through_connect(spark, path)
     from delta.tables import DeltaTable
 
@@ -48,11 +50,6 @@ def _exists_through_connect(spark: SparkSession, path: str) -> bool:
     finally:
         client_log.setLevel(level)
     return True
-
-
-def _jvm(spark: SparkSession):
-    """The session's JVM gateway when it is in this process; None through Spark Connect."""
-    return getattr(spark, "_jvm", None) if hasattr(spark, "_jsparkSession") else None
 
 
 def replace_where(df: DataFrame, path: str, predicate: str, partition_by: Iterable[str]) -> None:
@@ -92,10 +89,9 @@ def ensure_table(spark: SparkSession, path: str, schema: str, partition_by: Iter
 def table_version(spark: SparkSession, path: str) -> int:
     """The table's newest version, from its Delta log (a listing of ``_delta_log``, no Spark
     job); through Spark Connect, where the JVM is out of reach, from the history (one job)."""
-    jvm = _jvm(spark)
-    if jvm is not None:
+    if not is_connect(spark):
         try:
-            log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
+            log = spark._jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, path)
             none = jvm.scala.Option.empty()
             return int(log.update(False, none, none).version())
         except Exception:  # a Delta whose API moved: the history says the same, one job later

@@ -104,13 +104,16 @@ class SpeedStream:
         ensure_table(self.spark, self.paths.alerts, ALERT_SCHEMA, [USAGE_ALERTS.partition_column])
         ensure_table(self.spark, self.paths.state, STATE_SCHEMA, [STREAM_STATE.partition_column])
         self.app_id = checkpoint_id(self.paths.checkpoint)
-        if not table_exists(self.spark, self.paths.orgs_history):
+        # Which batch-layer tables exist is known once per run, not looked up in every batch.
+        dims = tuple(path if table_exists(self.spark, path) else None
+                     for path in (self.paths.orgs_history, self.paths.resources_history))
+        if dims[0] is None:
             self._note("silver dimensions missing: events are not enriched until the batch layer has run")
         alerting = table_exists(self.spark, self.paths.baselines)
         if not alerting:
             self._note("no cost baselines yet (gold/cost_baselines): alerts start once the batch layer has run")
-        batch = SpeedBatch(self.paths, self.stream_run, self.app_id, alerting, self.cassandra, self.refs_loader,
-                           log=self.log, cql=self.session)
+        batch = SpeedBatch(self.paths, self.stream_run, self.app_id, alerting, dims, self.cassandra,
+                           self.refs_loader, log=self.log, cql=self.session)
         source = (self.spark.readStream.format("delta").option("maxFilesPerTrigger", self.max_files)
                   .load(self.paths.bronze))
         run = run_available_now(source, self.paths.checkpoint, f"speed_usage_{self.stream_run}", batch,
@@ -150,6 +153,7 @@ class SpeedBatch:
     stream_run: str
     app_id: str
     alerting: bool  # gold/cost_baselines exists
+    dims: tuple[str | None, str | None] = (None, None)  # the org and resource histories that exist
     cassandra: object = None  # a CassandraResource, or None when nothing is served
     refs_loader: Callable | None = None
     log: Callable[[str], None] = print
@@ -224,8 +228,7 @@ class SpeedBatch:
     def _alerts(self, spark: SparkSession, events: DataFrame, batch_id: int) -> int:
         if not self.alerting:
             return 0
-        dims = [spark.read.format("delta").load(path).filter("is_current") if table_exists(spark, path) else None
-                for path in (self.paths.orgs_history, self.paths.resources_history)]
+        dims = [spark.read.format("delta").load(path).filter("is_current") if path else None for path in self.dims]
         baselines = spark.read.format("delta").load(self.paths.baselines)
         enriched = speed_alerts.enrich(events, *dims)
         fired = speed_alerts.alerts(speed_alerts.score(enriched, baselines), self.stream_run, batch_id).cache()

@@ -12,7 +12,10 @@ pytestmark = pytest.mark.fast
 
 
 def test_a_pid_file_names_our_process_only_while_it_lives(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "marker-of-the-child"])
+    child = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)",
+                              "marker-of-the-child"], stdout=subprocess.PIPE, text=True)
+    # Until the child has exec'd, its command line is still ours: wait for it to speak.
+    assert child.stdout.readline().strip() == "up"
     pid_file = tmp_path / "child.pid"
     pid_file.write_text(str(child.pid))
     try:
@@ -20,6 +23,7 @@ def test_a_pid_file_names_our_process_only_while_it_lives(tmp_path):
         assert running_pid(pid_file, b"CassandraDaemon") is None  # a recycled pid is not ours
     finally:
         stop_pid(child.pid, timeout_s=10)
+        child.stdout.close()
     assert running_pid(pid_file, b"marker-of-the-child") is None  # gone, and reaped: no zombie
     assert running_pid(tmp_path / "missing.pid", b"x") is None
 
