@@ -165,7 +165,7 @@ def _query(args: argparse.Namespace) -> int:
     from cloud_analytics.serving import queries
 
     as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    needs_org = args.name in ("q1", "q2", "q5", "anomalies", "health", "alerts")
+    needs_org = args.name in ("q1", "q2", "q5", "anomalies", "health", "alerts", "live")
     if needs_org and not args.org:
         print(f"error: {args.name} needs --org ORG_ID", file=sys.stderr)
         return 2
@@ -186,6 +186,8 @@ def _query(args: argparse.Namespace) -> int:
             rows = queries.cost_anomalies(session, args.org, as_of, days=args.days or 30)
         elif args.name == "alerts":
             rows = queries.usage_alerts(session, args.org, days=args.days or 7, limit=args.top)
+        elif args.name == "live":
+            rows = queries.live_usage(session, args.org, minutes=args.minutes)
         else:
             rows = queries.customer_health(session, args.org)
     _print_rows(rows, args.format)
@@ -268,16 +270,20 @@ def build_parser() -> argparse.ArgumentParser:
         "rate per day over the last 30 days (all orgs without --org). q4: monthly revenue in USD with credits "
         "and taxes applied (all orgs without --org). q5: GenAI tokens and estimated cost per day for an org. "
         "anomalies: an org's flagged daily costs. health: an org's latest health score. alerts: the speed "
-        "layer's cost alerts for an org (newest first, --top of them, default 5). --as-of defaults to the newest "
+        "layer's cost alerts for an org (newest first, --top of them, default 5). live: an org's last hour per "
+        "service, one-hour windows every 5 minutes (is_closed false: still provisional). --as-of defaults to the newest "
         "date in the data. q1, q2 and q5 rows carry `source`: batch, or speed for dates the batch layer has not "
         "covered yet.")
-    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health", "alerts"])
+    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health", "alerts", "live"])
     query.add_argument("--org", help="org id, e.g. org_xaji0y6d")
     query.add_argument("--as-of", help="YYYY-MM-DD; default: the newest date served")
     query.add_argument("--start", help="q1: first day (YYYY-MM-DD)")
     query.add_argument("--end", help="q1: last day (YYYY-MM-DD)")
     query.add_argument("--days", type=int, help="window length in days (q1/q3/q5/anomalies 30, q2 14)")
     query.add_argument("--top", type=int, default=5, help="q2: how many services; alerts: how many (default 5)")
+    query.add_argument("--minutes", type=int, default=60,
+                       help="live: how far back, in minutes of event time (default 60: the last hour, one-hour "
+                       "windows every 5 minutes per service)")
     query.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     query.set_defaults(func=_query)
 

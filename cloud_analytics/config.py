@@ -66,7 +66,7 @@ def _env_choice(env: dict[str, str], name: str, default: str, choices: tuple[str
     return value
 
 
-SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER")
+SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER", "ALERT_WEBHOOK")
 # auto: a client of the Spark service when it runs, else an in-process session; off: always
 # in-process; require: the service or an error.
 SPARK_SERVICE_MODES = ("auto", "off", "require")
@@ -113,6 +113,10 @@ class Settings:
     max_quarantine_rate: float = 0.05
     # Seconds between evaluations of the file and touched-dates sensors.
     sensor_interval_s: int = 30
+    # Where new speed-layer alerts are POSTed as JSON (empty: only the run log); its token-bearing
+    # URL is a secret. Tries per alert before it is left for the next run.
+    alert_webhook: str = field(default="", repr=False)
+    alert_webhook_attempts: int = 4
     # Variables (without prefix) of secrets that came from the process environment: the
     # resource builder passes those as ``EnvVar`` so Dagster never displays their value.
     secrets_in_environment: frozenset[str] = frozenset()
@@ -163,6 +167,8 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
         max_quarantine_rate=float(_env(env, "MAX_QUARANTINE_RATE", "0.05")),
         sensor_interval_s=_env_int(env, "SENSOR_INTERVAL", 30),
+        alert_webhook=_env(env, "ALERT_WEBHOOK", ""),
+        alert_webhook_attempts=_env_int(env, "ALERT_WEBHOOK_ATTEMPTS", 4),
         # Only settings read from the process environment itself may name it for EnvVar: settings
         # built from an explicit mapping carry their secrets as plain values.
         secrets_in_environment=frozenset(

@@ -18,6 +18,7 @@ from cloud_analytics.orchestration.jobs import jobs
 from cloud_analytics.orchestration.maintenance import weekly_maintenance_job, weekly_maintenance_schedule
 from cloud_analytics.orchestration.schedules import schedules
 from cloud_analytics.orchestration.sensors import build_sensors
+from cloud_analytics.resources.alerts import AlertWebhookResource
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.quality import QualityResource
@@ -32,13 +33,15 @@ ASSETS = [*bronze_assets, *silver_assets, *gold_assets, *speed_assets, *serving_
 def build_resources(settings: Settings) -> dict:
     """Every resource, from settings. Secrets that came from the process environment are
     passed as ``EnvVar``, so the UI and the run config never show their value."""
-    pepper = (EnvVar(PREFIX + "PII_PEPPER") if "PII_PEPPER" in settings.secrets_in_environment
-              else settings.pii_pepper)
+    secret = lambda name, value: EnvVar(PREFIX + name) if name in settings.secrets_in_environment else value  # noqa: E731
+    pepper = secret("PII_PEPPER", settings.pii_pepper)
     return {
         "spark": SparkResource.from_settings(settings),
         "lake": LakeResource.from_settings(settings),
         "cassandra": CassandraResource.from_settings(settings, secrets_as_env_vars=True),
         "quality": QualityResource(pii_pepper=pepper, max_quarantine_rate=settings.max_quarantine_rate),
+        "alert_webhook": AlertWebhookResource.from_settings(settings, url=secret("ALERT_WEBHOOK",
+                                                                                settings.alert_webhook)),
     }
 
 

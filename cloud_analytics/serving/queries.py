@@ -8,7 +8,7 @@ holds (``serving_state``). Rows carry ``source`` = batch or speed where the tabl
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -155,3 +155,22 @@ def usage_alerts(session, org: str, as_of: date | None = None, days: int = 7, li
     end = as_of or max(r["alert_date"] for r in rows)
     start = end - timedelta(days=days - 1)
     return [r for r in rows if start <= r["alert_date"] <= end]
+
+
+# A sliding window of the live view spans WINDOW_MINUTES and starts every STEP_MINUTES (speed/windows.py).
+WINDOW_MINUTES, STEP_MINUTES = 60, 5
+
+
+def live_usage(session, org: str, minutes: int = 60, until: datetime | None = None) -> list[dict]:
+    """The live view of ``org``: per service, the one-hour windows ending every 5 minutes over the
+    last ``minutes`` up to ``until`` (default: the window ending at the first 5-minute step after
+    the org's newest event, i.e. the trailing hour "now"), oldest first; ``is_closed`` false marks
+    provisional windows that on-time events may still reach."""
+    if until is None:
+        newest = _run(session, "live_newest", (org,))
+        if not newest:
+            return []
+        # An event at t lies in the windows ending up to 55 minutes after its 5-minute step.
+        until = newest[0]["window_end"] - timedelta(minutes=WINDOW_MINUTES - STEP_MINUTES)
+    rows = _run(session, "live", (org, until - timedelta(minutes=minutes), until))
+    return sorted(rows, key=lambda r: (r["service"], r["window_end"]))

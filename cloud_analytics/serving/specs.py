@@ -244,6 +244,22 @@ USAGE_ALERTS_BY_ORG = ServingSpec(
     deps=(Dep("speed/usage_alerts"),),
 )
 
+LIVE_USAGE_BY_ORG = ServingSpec(
+    layer="serving", name="live_usage_by_org", partitions="stream_runs",
+    description="The live view: per org, the one-hour sliding windows of cost, requests and events per service, "
+                "every 5 minutes, newest first; open windows are provisional and updated by every micro-batch, "
+                "closed ones final. Kept two days (the lake keeps speed/closed_windows).",
+    grain="one row per org, window end and service",
+    columns=columns(
+        _ORG, ("window_end", "timestamp", "end of the one-hour window (exclusive)"),
+        ("service", "text", "canonical service name"),
+        ("window_start", "timestamp", "start of the window"), ("cost_usd", "decimal", "cost in the window"),
+        ("requests", "double", "requests in the window"), ("event_count", "bigint", "events in the window"),
+        ("is_closed", "boolean", "final: no on-time event can still fall in it"), _LOADED),
+    key=("org_id", "window_end", "service"), partition_key="org_id",
+    deps=(Dep("speed/usage_windows"),),
+)
+
 SPEED_VIEW = ServingSpec(
     layer="serving", name="speed_view", partitions="stream_runs",
     description="Provisional rows (source = 'speed') in Cassandra `org_daily_usage` and `genai_by_org_day` for "
@@ -259,6 +275,6 @@ GOLD_FED: tuple[ServingSpec, ...] = (
     TICKETS_BY_DAY, REVENUE_BY_ORG, REVENUE_BY_MONTH,
 )
 # Written by the speed layer's stream run (``speed/assets.py``).
-SPEED_FED: tuple[ServingSpec, ...] = (USAGE_ALERTS_BY_ORG, SPEED_VIEW)
+SPEED_FED: tuple[ServingSpec, ...] = (USAGE_ALERTS_BY_ORG, LIVE_USAGE_BY_ORG, SPEED_VIEW)
 SERVING_SPECS: tuple[ServingSpec, ...] = (*GOLD_FED, *SPEED_FED)
 SERVING_BY_NAME: dict[str, ServingSpec] = by_name(SERVING_SPECS)

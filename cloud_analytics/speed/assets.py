@@ -26,14 +26,18 @@ from cloud_analytics.lib.metadata import table_metadata
 from cloud_analytics.lib.lake import LakeReader
 from cloud_analytics.lib.spec import CheckInput, TableSpec
 from cloud_analytics.partitions import partitions_def
+from cloud_analytics.resources.alerts import AlertWebhookResource
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 from cloud_analytics.serving.schema import create_schema
-from cloud_analytics.serving.specs import SPEED_FED, SPEED_VIEW, USAGE_ALERTS_BY_ORG, ServingSpec
+from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, SPEED_FED, SPEED_VIEW, USAGE_ALERTS_BY_ORG, ServingSpec
 from cloud_analytics.silver.refs import load_refs
 from cloud_analytics.silver.specs import CUSTOMERS_ORGS_HISTORY, RESOURCES_HISTORY
-from cloud_analytics.speed.specs import LATE_ROWS, SPEED_SPECS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS
+from cloud_analytics.speed import notify
+from cloud_analytics.speed.specs import (
+    CLOSED_WINDOWS, LATE_ROWS, SPEED_SPECS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS,
+)
 from cloud_analytics.speed.stream import SpeedPaths, SpeedStream
 
 def speed_refs(lake_root: str, spark):
@@ -47,6 +51,8 @@ def speed_refs(lake_root: str, spark):
 
 OUTPUTS: tuple[TableSpec, ...] = (*SPEED_SPECS, *SPEED_FED)  # what one stream run of the speed layer writes
 COST_BASELINES = GOLD_BY_NAME["cost_baselines"]  # built by gold/assets.py
+MAX_ALERTS_LOGGED = 200  # run log entries per run; the rest are in speed/usage_alerts
+MAX_ALERTS_TABLE = 20  # newest alerts shown in the usage_alerts materialization
 
 
 def _key(spec: TableSpec) -> AssetKey:
@@ -79,12 +85,13 @@ class SpeedConfig(Config):
     can_subset=False,
 )
 def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: SparkResource, lake: LakeResource,
-                cassandra: CassandraResource):
+                cassandra: CassandraResource, alert_webhook: AlertWebhookResource):
     session = spark.spark_session
     reader = LakeReader(session, lake.root)
     path = lambda spec: reader.path(*spec.key_path)  # noqa: E731
     paths = SpeedPaths(
-        bronze=path(BRONZE_EVENTS), windows=path(USAGE_WINDOWS), late=path(LATE_ROWS), alerts=path(USAGE_ALERTS),
+        bronze=path(BRONZE_EVENTS), windows=path(USAGE_WINDOWS), closed=path(CLOSED_WINDOWS), late=path(LATE_ROWS),
+        alerts=path(USAGE_ALERTS),
         state=path(STREAM_STATE), baselines=path(COST_BASELINES), orgs_history=path(CUSTOMERS_ORGS_HISTORY),
         resources_history=path(RESOURCES_HISTORY), checkpoint=lake.checkpoint("speed_usage"),
     )
@@ -96,35 +103,61 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
                              refs_loader=partial(speed_refs, lake.root), log=context.log.info)
         report = stream.run()
         alerts_in_cassandra = cql.execute("SELECT count(*) FROM usage_alerts_by_org").one()[0]
+        live_rows = cql.execute(f"SELECT count(*) FROM {LIVE_USAGE_BY_ORG.name}").one()[0]
+
+    new_alerts = notify.run_alerts(session, paths.alerts, context.partition_key, report.batch_ids) \
+        if report.alerts else []
+    for alert in new_alerts[:MAX_ALERTS_LOGGED]:
+        context.log.warning(notify.describe(alert))
+    if len(new_alerts) > MAX_ALERTS_LOGGED:
+        context.log.warning(f"… and {len(new_alerts) - MAX_ALERTS_LOGGED} more alerts in {paths.alerts}")
+    webhook = {"delivered": 0, "failed": 0}
+    if alert_webhook.enabled:
+        webhook = notify.notify_webhook(session, alert_webhook, paths.alerts, reader.path("speed", "_alert_deliveries"),
+                                        new_alerts, context.partition_key, log=context.log.warning)
 
     windows = session.read.format("delta").load(paths.windows)
     on_time = report.rows - report.late_rows
     summary = (f"{report.rows:,} events in {report.batches} micro-batches: {report.late_rows:,} late, "
                f"{report.window_rows:,} window rows, {report.alerts} alerts, speed rows "
-               f"{report.speed_rows or 'none'}")
+               f"{report.speed_rows or 'none'}; seconds per phase {report.phase_seconds or 'none'}")
     context.log.info(summary)
     notes = MetadataValue.text("; ".join(report.notes) or "none")
-    given = CheckInput(written=windows, read=reader.read,
-                       params={"checkpoint_id": stream.app_id, "stream_run": context.partition_key,
-                               "on_time_rows": on_time})
+    given = CheckInput(written=windows, read=reader.read, params={"checkpoint_id": stream.app_id})
     checked = [check_result(_key(USAGE_WINDOWS), check, given) for check in USAGE_WINDOWS.checks]
 
     yield MaterializeResult(asset_key=_key(USAGE_WINDOWS), metadata=table_metadata(
         session, paths.windows, windows.count(), micro_batches=report.batches, events=report.rows,
         on_time_rows=on_time, window_rows_written=report.window_rows,
-        watermark=str(report.watermark) if report.watermark else "none", summary=summary, notes=notes))
+        watermark=str(report.watermark) if report.watermark else "none", summary=summary, notes=notes,
+        phase_seconds=MetadataValue.json(report.phase_seconds)))
+    yield MaterializeResult(asset_key=_key(CLOSED_WINDOWS), metadata=table_metadata(
+        session, paths.closed, session.read.format("delta").load(paths.closed).count()))
     yield MaterializeResult(asset_key=_key(LATE_ROWS), metadata=table_metadata(
         session, paths.late, session.read.format("delta").load(paths.late).count(), late_rows=report.late_rows,
         late_share=round(report.late_rows / report.rows, 4) if report.rows else 0.0))
     yield MaterializeResult(asset_key=_key(USAGE_ALERTS), metadata=table_metadata(
-        session, paths.alerts, session.read.format("delta").load(paths.alerts).count(), new_alerts=report.alerts))
+        session, paths.alerts, session.read.format("delta").load(paths.alerts).count(), new_alerts=report.alerts,
+        newest_alerts=MetadataValue.md(_alerts_table(new_alerts[-MAX_ALERTS_TABLE:])),
+        webhook_delivered=webhook["delivered"], webhook_failed=webhook["failed"]))
     yield MaterializeResult(asset_key=_key(USAGE_ALERTS_BY_ORG), metadata={
         "dagster/row_count": MetadataValue.int(alerts_in_cassandra), "new_alerts": report.alerts,
         "cassandra": cassandra.target})
+    yield MaterializeResult(asset_key=_key(LIVE_USAGE_BY_ORG), metadata={
+        "dagster/row_count": MetadataValue.int(live_rows), "cassandra": cassandra.target})
     yield MaterializeResult(asset_key=_key(SPEED_VIEW), metadata={
         "speed_rows_written": MetadataValue.json(report.speed_rows), "dates": len(report.dates),
         "cassandra": cassandra.target})
     yield from checked
+
+
+def _alerts_table(alerts: list) -> str:
+    if not alerts:
+        return "no new alerts"
+    lines = ["| org | service | event time | cost USD | reason |", "|---|---|---|---|---|"]
+    lines += [f"| {a['org_id']} | {a['service']} | {a['event_ts']} | {a['cost_usd']:.2f} | {a['reason']} |"
+              for a in alerts]
+    return "\n".join(lines)
 
 
 assets = [speed_layer]

@@ -1,7 +1,7 @@
 """The speed layer's conservation checks, Dagster-free (declared on ``speed/usage_windows``).
 
-Both run after a stream run with what it wrote: ``written`` is the windows table,
-``params`` carry the run's ``checkpoint_id``, ``stream_run`` and ``on_time_rows``.
+Both run after a stream run with what it wrote: ``written`` is the windows table (the partials
+of open windows), ``params`` carry the run's ``checkpoint_id``.
 """
 
 from __future__ import annotations
@@ -21,15 +21,19 @@ def _every_row_seen(given: CheckInput) -> Outcome:
 
 
 def _windows_conserve(given: CheckInput) -> Outcome:
-    """The run's window partials hold each on-time row once per window it lies in."""
-    events = int(given.written.filter(F.col("stream_run") == given.params["stream_run"])
-                 .agg(F.sum("event_count")).first()[0] or 0)
-    on_time = given.params["on_time_rows"]
-    return Outcome(events == WINDOWS_PER_ROW * on_time, {"window_event_count": events, "on_time_rows": on_time})
+    """Every on-time row this checkpoint processed is counted once per window it lies in, in an
+    open window's partials or in a closed window's final row (rolling up moves, never loses)."""
+    state = given.read("speed", "_stream_state").filter(F.col("checkpoint_id") == given.params["checkpoint_id"])
+    on_time = int(state.agg(F.sum(F.col("rows") - F.col("late_rows"))).first()[0] or 0)
+    open_events = int(given.written.agg(F.sum("event_count")).first()[0] or 0)
+    closed_events = int(given.read("speed", "closed_windows").agg(F.sum("event_count")).first()[0] or 0)
+    return Outcome(open_events + closed_events == WINDOWS_PER_ROW * on_time,
+                   {"open_window_event_count": open_events, "closed_window_event_count": closed_events,
+                    "on_time_rows": on_time})
 
 
 EVERY_ROW_SEEN = Check("every_bronze_row_seen_once",
                        "rows the speed layer has processed (this checkpoint) = bronze rows", _every_row_seen,
                        blocking=True)
 WINDOWS_CONSERVE = Check("windows_hold_every_on_time_row",
-                         f"window event counts = {WINDOWS_PER_ROW} × on-time rows of this run", _windows_conserve)
+                         f"open + closed window event counts = {WINDOWS_PER_ROW} × on-time rows of the checkpoint", _windows_conserve)

@@ -22,6 +22,7 @@ what only it knows (anomaly counts over the full history, late corrections).
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
@@ -68,10 +69,11 @@ def speed_frames(events: DataFrame) -> dict[str, DataFrame]:
     return out
 
 
-def write_speed_rows(session, table: str, rows: DataFrame, target: str) -> LoadResult:
+def write_speed_rows(session, table: str, rows: DataFrame | list, target: str) -> LoadResult:
     """Upsert speed rows in the speed write-time band (no deletes: bronze only grows)."""
     spec = SERVING_BY_NAME[table]
-    return load_window(session, table, spec.column_names, (tuple(r) for r in rows.toLocalIterator()), None, [], target,
+    values = rows if isinstance(rows, list) else rows.toLocalIterator()
+    return load_window(session, table, spec.column_names, (tuple(r) for r in values), None, [], target,
                        timestamp=speed_timestamp())
 
 
@@ -88,9 +90,12 @@ def update_speed_state(session, table: str, newest: date | None) -> None:
 
 
 def serve_dates(spark: SparkSession, session, bronze_path: str, refs: dict[str, DataFrame] | None,
-                dates: list[date], target: str, log=print) -> dict[str, int]:
-    """Write the speed rows of ``dates`` (after each table's batch watermark); rows per table."""
+                dates: list[date], target: str, log=print, seconds: dict[str, float] | None = None) -> dict[str, int]:
+    """Write the speed rows of ``dates`` (after each table's batch watermark); rows per table.
+    ``seconds`` gains the time spent computing the rows (``serve_spark``) and writing them
+    (``serve_cassandra``): the two parts of a landed file's latency that are the speed layer's."""
     written: dict[str, int] = {}
+    seconds = {} if seconds is None else seconds
     if refs is None:
         log("speed serving: the silver org/resource references do not exist yet, so speed rows cannot pass "
             "the quality rules; the batch layer will serve these dates")
@@ -100,10 +105,15 @@ def serve_dates(spark: SparkSession, session, bronze_path: str, refs: dict[str, 
         if not todo:
             written[table] = 0
             continue
+        started = time.monotonic()
         bronze = spark.read.format("delta").load(bronze_path).filter(F.col("event_date").isin(todo))
-        frame = speed_frames(speed_events(bronze, refs))[table]
-        result = write_speed_rows(session, table, frame, target)
+        # A few thousand rows per date at most: collected first, so the write is timed apart.
+        rows = speed_frames(speed_events(bronze, refs))[table].collect()
+        computed = time.monotonic()
+        result = write_speed_rows(session, table, rows, target)
         update_speed_state(session, table, todo[-1])
+        seconds["serve_spark"] = seconds.get("serve_spark", 0.0) + computed - started
+        seconds["serve_cassandra"] = seconds.get("serve_cassandra", 0.0) + time.monotonic() - computed
         written[table] = result.rows
         log(f"speed serving: {result.rows:,} provisional rows in {table} for {len(todo)} dates "
             f"({todo[0]}..{todo[-1]}) after the batch watermark")

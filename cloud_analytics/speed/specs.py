@@ -44,6 +44,27 @@ USAGE_WINDOWS = TableSpec(
     checks=(EVERY_ROW_SEEN, WINDOWS_CONSERVE),
 )
 
+CLOSED_WINDOWS = TableSpec(
+    layer="speed", name="closed_windows",
+    description=f"Sliding windows ({WINDOW}, every {SLIDE}) that can take no more on-time rows (their end is at or "
+    f"before the newest event time seen minus {WATERMARK_DELAY}), one final row each: the sum of their partials, "
+    "which then leave speed/usage_windows so that table holds only open windows.",
+    grain="one row per closed window, org and service",
+    columns=columns(
+        ("window_start", "timestamp", "Start of the sliding window (inclusive)."),
+        ("window_end", "timestamp", "End of the window (exclusive)."),
+        _ORG, _SERVICE,
+        ("cost_usd", "decimal(18,6)", "Cost of the window's on-time events."),
+        ("requests", "double", "Requests of those events."),
+        ("event_count", "bigint", "On-time events in the window."),
+        ("partials", "bigint", "Partial rows (micro-batches) summed into the window."),
+        ("batch_id", "bigint", "The micro-batch that closed the window."), _RUN,
+        ("window_date", "date", "UTC day of window_start; the Delta partition."),
+    ),
+    key=("window_start", "org_id", "service"),
+    partitions="stream_runs", partition_column="window_date", deps=(Dep("speed/usage_windows"),),
+)
+
 LATE_ROWS = TableSpec(
     layer="speed", name="late_rows",
     description="Rows older than the watermark, counted per org, service and micro-batch: left to the batch "
@@ -106,6 +127,8 @@ STREAM_STATE = TableSpec(
         ("watermark", "timestamp", "The watermark the batch used."),
         ("dates", "array<date>", "Event dates of the batch."),
         ("speed_rows", "map<string,bigint>", "Provisional rows the batch wrote, per Cassandra table."),
+        ("phase_seconds", "map<string,double>", "Seconds the batch spent per phase (serve_spark, serve_cassandra, "
+                                                "late, windows, live, alerts, ...)."),
         ("ingest_ts", "timestamp", "When the batch was processed."),
         ("state_date", "date", "UTC day of ingest_ts; the Delta partition."),
     ),
@@ -114,7 +137,7 @@ STREAM_STATE = TableSpec(
 )
 
 # The speed layer's assets (materialized by ``speed/assets.py``'s stream asset).
-SPEED_SPECS: tuple[TableSpec, ...] = (USAGE_WINDOWS, LATE_ROWS, USAGE_ALERTS)
+SPEED_SPECS: tuple[TableSpec, ...] = (USAGE_WINDOWS, CLOSED_WINDOWS, LATE_ROWS, USAGE_ALERTS)
 SPEED_BY_NAME: dict[str, TableSpec] = by_name(SPEED_SPECS)
 
 

@@ -7,14 +7,18 @@ each stored event arrives here exactly once, already deduplicated; the stream's 
 after a crash changes nothing twice: Delta appends carry ``txnAppId``/``txnVersion`` (this
 checkpoint's id, the batch id), Cassandra writes are upserts by primary key.
 
-Per micro-batch: the watermark from earlier batches (``speed/_stream_state``); late rows
-counted (``speed/late_rows``); sliding-window partials of on-time rows
-(``speed/usage_windows``); enrichment and cost alerts (``speed/usage_alerts`` and Cassandra
-``usage_alerts_by_org``); provisional serving rows for dates after the batch watermark.
+Per micro-batch, in this order: the watermark from earlier batches (``speed/_stream_state``);
+provisional serving rows for dates after the batch watermark (first: they are what a landed
+file waits for); late rows counted (``speed/late_rows``); sliding-window partials of on-time
+rows (``speed/usage_windows``), the windows that closed rolled up (``speed/closed_windows``)
+and every window's total upserted into the live view (Cassandra ``live_usage_by_org``);
+enrichment and cost alerts (``speed/usage_alerts`` and Cassandra ``usage_alerts_by_org``);
+the batch's state row, with the seconds each phase took.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Callable
@@ -27,20 +31,27 @@ from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_i
 from cloud_analytics.lib.windows import newest
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.serving.loader import load_window
-from cloud_analytics.serving.specs import USAGE_ALERTS_BY_ORG
+from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, USAGE_ALERTS_BY_ORG
 from cloud_analytics.speed import alerts as speed_alerts
 from cloud_analytics.speed.serving import serve_dates
-from cloud_analytics.speed.specs import LATE_ROWS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS, schema
-from cloud_analytics.speed.windows import as_watermark, batch_watermark, late_counts, window_partials
+from cloud_analytics.speed.specs import (
+    CLOSED_WINDOWS, LATE_ROWS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS, schema,
+)
+from cloud_analytics.speed.windows import (
+    as_watermark, batch_watermark, closes_at, late_counts, window_partials, window_totals,
+)
 
 # The Delta schemas of the tables a micro-batch appends to, rendered from their specs.
 WINDOW_SCHEMA = schema(USAGE_WINDOWS)
+CLOSED_SCHEMA = schema(CLOSED_WINDOWS)
+_CLOSED_ROW_SCHEMA = CLOSED_SCHEMA.rsplit(", window_date", 1)[0]
 LATE_SCHEMA = schema(LATE_ROWS)
 ALERT_SCHEMA = schema(USAGE_ALERTS)
 STATE_SCHEMA = schema(STREAM_STATE)
 # A state row as the batch builds it; ingest_ts and state_date are stamped when it is written.
 _STATE_ROW_SCHEMA = STATE_SCHEMA.rsplit(", ingest_ts", 1)[0]
 ALERT_CQL_COLUMNS = USAGE_ALERTS_BY_ORG.column_names
+LIVE_CQL_COLUMNS = LIVE_USAGE_BY_ORG.column_names
 MAX_ALERT_LOG_LINES = 10
 
 
@@ -48,6 +59,7 @@ MAX_ALERT_LOG_LINES = 10
 class SpeedPaths:
     bronze: str
     windows: str
+    closed: str
     late: str
     alerts: str
     state: str
@@ -60,11 +72,13 @@ class SpeedPaths:
 @dataclass
 class SpeedReport:
     batches: int = 0
+    batch_ids: list[int] = field(default_factory=list)
     rows: int = 0
     late_rows: int = 0
     window_rows: int = 0
     alerts: int = 0
     speed_rows: dict[str, int] = field(default_factory=dict)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
     dates: set[date] = field(default_factory=set)
     watermark: datetime | None = None
     notes: list[str] = field(default_factory=list)
@@ -100,6 +114,7 @@ class SpeedStream:
             raise FileNotFoundError(f"speed layer: bronze table {self.paths.bronze} does not exist yet: "
                                     "run the bronze usage stream first")
         ensure_table(self.spark, self.paths.windows, WINDOW_SCHEMA, [USAGE_WINDOWS.partition_column])
+        ensure_table(self.spark, self.paths.closed, CLOSED_SCHEMA, [CLOSED_WINDOWS.partition_column])
         ensure_table(self.spark, self.paths.late, LATE_SCHEMA, [LATE_ROWS.partition_column])
         ensure_table(self.spark, self.paths.alerts, ALERT_SCHEMA, [USAGE_ALERTS.partition_column])
         ensure_table(self.spark, self.paths.state, STATE_SCHEMA, [STREAM_STATE.partition_column])
@@ -118,6 +133,7 @@ class SpeedStream:
                   .load(self.paths.bronze))
         run = run_available_now(source, self.paths.checkpoint, f"speed_usage_{self.stream_run}", batch,
                                 app_id=self.app_id, what="speed layer stream")
+        self.report.batch_ids = list(run.batch_ids)
         self._add_batches(run.batch_ids)
         return self.report
 
@@ -137,6 +153,8 @@ class SpeedStream:
             report.dates.update(row["dates"] or [])
             for table, n in (row["speed_rows"] or {}).items():
                 report.speed_rows[table] = report.speed_rows.get(table, 0) + n
+            for phase, seconds in (row["phase_seconds"] or {}).items():
+                report.phase_seconds[phase] = round(report.phase_seconds.get(phase, 0.0) + seconds, 3)
             report.watermark = row["max_event_ts"]
 
 
@@ -184,6 +202,7 @@ class SpeedBatch:
                 .agg(F.max("max_event_ts")).first()[0])
 
     def _write_batch(self, spark: SparkSession, events: DataFrame, batch_id: int) -> None:
+        clock = Phases()
         stats = events.agg(F.count(F.lit(1)).alias("rows"), F.max("event_ts").alias("max_ts"),
                            F.collect_set("event_date").alias("dates")).first()
         rows = int(stats["rows"])
@@ -192,38 +211,65 @@ class SpeedBatch:
         prior = self._prior_max_event_ts(spark, batch_id)
         wm_value = batch_watermark(prior, stats["max_ts"])
         wm = as_watermark(wm_value)
+        latest = newest(prior, stats["max_ts"])
         tag = {"batch_id": F.lit(batch_id).cast("bigint"), "stream_run": F.lit(self.stream_run)}
+        clock.lap("read")
+
+        # The provisional serving rows first: they are what a landed file waits for.
+        dates = sorted(stats["dates"] or [])
+        speed_rows: dict[str, int] = {}
+        if self.cassandra is not None:
+            refs = self.refs_loader(spark) if self.refs_loader else None
+            speed_rows = serve_dates(spark, self._session(), self.paths.bronze, refs, dates, self.cassandra.target,
+                                     log=self.log, seconds=clock.seconds)
+        clock.lap("serve_other")
 
         late = late_counts(events, wm).withColumns({"watermark": wm, **tag}).withColumn("late_date", F.current_date())
         late = late.cache()
         late_rows = int(late.agg(F.sum("late_rows")).first()[0] or 0)
         self._append_once(late, self.paths.late, batch_id)
         late.unpersist()
+        clock.lap("late")
 
         partials = window_partials(events, wm).withColumns({**tag, "window_date": F.to_date("window_start")})
         partials = partials.cache()
         window_rows = partials.count()
         self._append_once(partials, self.paths.windows, batch_id)
         partials.unpersist()
+        clock.lap("windows")
+        self._roll_up(spark, batch_id, closes_at(latest))
+        clock.lap("live")
 
         alert_count = self._alerts(spark, events, batch_id)
+        clock.lap("alerts")
 
-        dates = sorted(stats["dates"] or [])
-        speed_rows: dict[str, int] = {}
-        if self.cassandra is not None:
-            refs = self.refs_loader(spark) if self.refs_loader else None
-            speed_rows = serve_dates(spark, self._session(), self.paths.bronze, refs, dates, self.cassandra.target,
-                                     log=self.log)
-
-        latest = newest(prior, stats["max_ts"])
         state = spark.createDataFrame(
             [(self.app_id, batch_id, self.stream_run, rows, late_rows, window_rows, alert_count, stats["max_ts"],
-              latest, wm_value, dates, speed_rows)], _STATE_ROW_SCHEMA,
+              latest, wm_value, dates, speed_rows, clock.rounded())], _STATE_ROW_SCHEMA,
         ).withColumn("ingest_ts", F.current_timestamp()).withColumn("state_date", F.current_date())
-        # A state table from before the batch dates and speed rows were recorded gains the columns.
+        # A state table from before the batch dates, speed rows and timings were recorded gains the columns.
         append_once(state, self.paths.state, self.app_id, batch_id, merge_schema=True)
         self.log(f"speed micro-batch {batch_id}: {rows:,} events, {late_rows:,} late (watermark {wm_value}), "
-                 f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates")
+                 f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates; seconds {clock.rounded()}")
+
+    def _roll_up(self, spark: SparkSession, batch_id: int, close_at: datetime | None) -> None:
+        """Sum the partials into window totals: the closed ones become their final row in the lake
+        and leave the partials table; every total, open or closed, is upserted into the live view.
+        Safe to replay: the closed rows' append is idempotent, the upserts carry the same values,
+        and the delete removes only what the closed rows already hold."""
+        totals = window_totals(spark.read.format("delta").load(self.paths.windows), close_at).collect()
+        closed = [t for t in totals if t["is_closed"]]
+        if closed:
+            frame = spark.createDataFrame(
+                [(t["window_start"], t["window_end"], t["org_id"], t["service"], t["cost_usd"], t["requests"],
+                  t["event_count"], t["batches"], batch_id, self.stream_run) for t in closed], _CLOSED_ROW_SCHEMA)
+            self._append_once(frame.withColumn("window_date", F.to_date("window_start")), self.paths.closed, batch_id)
+        if self.cassandra is not None and totals:
+            load_window(self._session(), LIVE_USAGE_BY_ORG.name, LIVE_CQL_COLUMNS, (_live_cql_row(t) for t in totals),
+                        None, [], self.cassandra.target)
+        if closed:
+            spark.sql(f"DELETE FROM delta.`{self.paths.windows}` "
+                      f"WHERE window_end <= TIMESTAMP '{close_at:%Y-%m-%d %H:%M:%S.%f}'")
 
     def _alerts(self, spark: SparkSession, events: DataFrame, batch_id: int) -> int:
         if not self.alerting:
@@ -246,6 +292,31 @@ class SpeedBatch:
 
     def _append_once(self, df: DataFrame, path: str, batch_id: int) -> None:
         append_once(df, path, self.app_id, batch_id)
+
+
+class Phases:
+    """Seconds per phase of a micro-batch (recorded in its state row; the freshness benchmark's breakdown)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}  # callees may add their own phases to it
+        self._mark = time.monotonic()
+        self._charged = 0.0
+
+    def lap(self, phase: str) -> None:
+        """Charge the time since the last lap to ``phase``, less what callees charged meanwhile."""
+        now = time.monotonic()
+        inner = sum(self.seconds.values()) - self._charged
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + max(0.0, now - self._mark - inner)
+        self._charged = sum(self.seconds.values())
+        self._mark = now
+
+    def rounded(self) -> dict[str, float]:
+        return {k: round(v, 3) for k, v in self.seconds.items()}
+
+
+def _live_cql_row(total) -> tuple:
+    return (total["org_id"], total["window_end"], total["service"], total["window_start"], total["cost_usd"],
+            total["requests"], total["event_count"], total["is_closed"], datetime.now())
 
 
 def _alert_cql_row(row) -> tuple:

@@ -11,6 +11,10 @@ counted exactly, not as Spark's partially aggregated ``numRowsDroppedByWatermark
   to the batch layer, which is complete; it never updates a window;
 - every window of an on-time row ends after the watermark, so on-time rows only update
   open windows; a window is **closed** (final) once its end is at or before the watermark.
+  Every later batch's watermark is at least the newest event time seen minus the delay
+  (``closes_at``), so at the end of a batch the windows ending by then are final: they are
+  rolled up into one row each (``speed/closed_windows``) and their partials deleted, which
+  keeps the partials table as small as the set of open windows however long the stream runs.
 
 Each batch appends its partial aggregates (one row per window, org, service and batch) to
 an append-only Delta table with an idempotent write; ``window_totals`` sums them, so a
@@ -57,6 +61,12 @@ def batch_watermark(prior_newest: datetime | None, batch_newest: datetime | None
     if seen is None:
         return None
     return seen - horizon if prior_newest is None else max(prior_newest - delay, seen - horizon)
+
+
+def closes_at(newest_event_ts: datetime | None, delay: timedelta = DELAY) -> datetime | None:
+    """The instant up to which windows are final after a batch whose newest event time so far is
+    ``newest_event_ts``: no later batch's watermark is below it (``batch_watermark``)."""
+    return None if newest_event_ts is None else newest_event_ts - delay
 
 
 def is_late(wm: Column) -> Column:

@@ -99,9 +99,10 @@ def test_gold_fed_tables_are_partitioned_like_their_mart(spec):
 
 
 def test_speed_fed_tables_run_with_the_stream():
-    assert [s.name for s in SPEED_FED] == ["usage_alerts_by_org", "speed_view"]
+    assert [s.name for s in SPEED_FED] == ["usage_alerts_by_org", "live_usage_by_org", "speed_view"]
     assert all(s.partitions == "stream_runs" and s.mart is None and s.build is None for s in SPEED_FED)
-    assert {d.table for s in SPEED_FED for d in s.deps} == {"speed/usage_alerts", "bronze/usage_events"}
+    assert {d.table for s in SPEED_FED for d in s.deps} == {"speed/usage_alerts", "speed/usage_windows",
+                                                           "bronze/usage_events"}
 
 
 def test_audit_totals_are_the_ones_reconciled_today():

@@ -5,18 +5,25 @@ from cloud_analytics.lib.spec import CheckInput
 from cloud_analytics.speed.checks import EVERY_ROW_SEEN, WINDOWS_CONSERVE
 
 
-def _windows(spark, counts):
-    return spark.createDataFrame([("run_1", n) for n in counts] + [("run_0", 99)],
-                                 "stream_run string, event_count bigint")
+def _tables(spark, open_counts, closed_counts):
+    """Open windows' partials, closed windows' rows, and the state of two checkpoints."""
+    state = spark.createDataFrame([("cp_a", 2, 0), ("cp_a", 2, 1), ("cp_old", 9, 0)],
+                                  "checkpoint_id string, rows bigint, late_rows bigint")  # cp_a: 3 on time
+    closed = spark.createDataFrame([(n,) for n in closed_counts], "event_count bigint")
+    tables = {("speed", "_stream_state"): state, ("speed", "closed_windows"): closed}
+    written = spark.createDataFrame([(n,) for n in open_counts], "event_count bigint")
+    return CheckInput(written, lambda layer, name: tables[(layer, name)], params={"checkpoint_id": "cp_a"})
 
 
-def test_windows_hold_each_on_time_row_in_twelve_windows(spark):
-    written = _windows(spark, [12, 12, 6, 6])  # three on-time rows, two of them split over two partials
-    ok = WINDOWS_CONSERVE.evaluate(CheckInput(written, read=None, params={"stream_run": "run_1", "on_time_rows": 3}))
-    assert ok.passed and ok.metadata == {"window_event_count": 36, "on_time_rows": 3}
-    short = WINDOWS_CONSERVE.evaluate(CheckInput(_windows(spark, [12, 12, 6]), read=None,
-                                                 params={"stream_run": "run_1", "on_time_rows": 3}))
-    assert not short.passed and short.metadata["window_event_count"] == 30
+def test_windows_hold_each_on_time_row_in_twelve_windows_open_or_closed(spark):
+    # Three on-time rows: 36 window memberships, some still in open partials, some rolled up.
+    ok = WINDOWS_CONSERVE.evaluate(_tables(spark, [6, 6], [12, 12]))
+    assert ok.passed and ok.metadata == {"open_window_event_count": 12, "closed_window_event_count": 24,
+                                         "on_time_rows": 3}
+    lost_in_roll_up = WINDOWS_CONSERVE.evaluate(_tables(spark, [6, 6], [12]))
+    assert not lost_in_roll_up.passed and lost_in_roll_up.metadata["closed_window_event_count"] == 12
+    counted_twice = WINDOWS_CONSERVE.evaluate(_tables(spark, [6, 6, 12], [12, 12]))
+    assert not counted_twice.passed
 
 
 def test_every_bronze_row_is_seen_once_by_this_checkpoint(spark):

@@ -156,3 +156,64 @@ def test_a_late_speed_write_never_overwrites_a_batch_row(lam, spark):
         write_speed_rows(session, "org_daily_usage", late, cassandra.target)
         now = _served(session)[key]
     assert (now.source, now.daily_cost_usd) == ("batch", row.daily_cost_usd)
+
+
+def test_the_live_view_serves_the_last_hour_per_service_and_the_partials_stay_bounded(lam, spark, capsys):
+    from datetime import datetime, timedelta
+    from decimal import Decimal
+
+    from cloud_analytics.cli import main
+    from cloud_analytics.speed.windows import closes_at
+
+    settings, instance, defs = lam
+    staging = settings.lake / "staging"
+    if not staged_files(staging):
+        stage_feed(settings.landing / EVENTS_DIR, staging, shift_days=60, files=6)
+    land_file(staged_files(staging)[0], settings.landing / EVENTS_DIR)
+    _stream(settings, instance, defs)
+
+    # Every landed event, counted here from the JSON lines (each event id once).
+    events = {}
+    for path in (settings.landing / EVENTS_DIR).glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            try:
+                e = json.loads(line)
+                ts = datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")).replace(tzinfo=None)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # a reject: not in bronze
+            try:
+                cost = Decimal(str(e.get("cost_usd_increment")))
+            except ArithmeticError:
+                cost = Decimal(0)  # stored with a null cost: counted, costs nothing
+            events[e["event_id"]] = (e["org_id"], ts, cost if cost.is_finite() else Decimal(0))
+    newest = max(ts for _o, ts, _c in events.values())
+    org = max({o for o, ts, _c in events.values() if ts > newest - timedelta(hours=1)},
+              key=lambda o: sum(1 for oo, ts, _c in events.values() if oo == o and ts > newest - timedelta(hours=1)))
+    with defs.resources["cassandra"].session() as session:
+        live = queries.live_usage(session, org)
+    # The newest step is the window ending at the first 5-minute boundary after the org's newest
+    # event; the view holds the 12 steps of the hour up to it (a step without events has no row).
+    until = max(r["window_end"] for r in live)
+    org_newest = max(ts for o, ts, _c in events.values() if o == org)
+    assert until - timedelta(minutes=5) <= org_newest < until
+    steps = [until - timedelta(minutes=5 * k) for k in range(12)]
+    assert {r["window_end"] for r in live} <= set(steps)
+    for end in steps:
+        inside = [c for o, ts, c in events.values() if o == org and end - timedelta(hours=1) <= ts < end]
+        rows = [r for r in live if r["window_end"] == end]
+        assert sum(r["event_count"] for r in rows) == len(inside), end
+        assert float(sum(r["cost_usd"] for r in rows)) == pytest.approx(float(sum(inside)), abs=1e-6), end
+    assert {r["is_closed"] for r in live if r["window_end"] <= closes_at(newest)} <= {True}
+
+    # The partials hold open windows only; everything older was rolled up once.
+    state = spark.read.format("delta").load(table_path(str(settings.lake), "speed", "_stream_state"))
+    watermark = closes_at(state.agg(F.max("max_event_ts")).first()[0])
+    partials = spark.read.format("delta").load(table_path(str(settings.lake), "speed", "usage_windows"))
+    assert partials.filter(F.col("window_end") <= watermark).count() == 0
+    closed = spark.read.format("delta").load(table_path(str(settings.lake), "speed", "closed_windows"))
+    assert closed.count() == closed.select("window_start", "org_id", "service").distinct().count() > 0
+
+    # The CLI prints the same view.
+    assert main(["query", "live", "--org", org, "--format", "json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert sum(r["event_count"] for r in printed) == sum(r["event_count"] for r in live)

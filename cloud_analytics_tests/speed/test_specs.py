@@ -9,6 +9,9 @@ STORED = {
     "usage_windows": "window_start timestamp, window_end timestamp, org_id string, service string, "
                      "cost_usd decimal(18,6), requests double, event_count bigint, batch_id bigint, "
                      "stream_run string, window_date date",
+    "closed_windows": "window_start timestamp, window_end timestamp, org_id string, service string, "
+                      "cost_usd decimal(18,6), requests double, event_count bigint, partials bigint, "
+                      "batch_id bigint, stream_run string, window_date date",
     "late_rows": "org_id string, service string, late_rows bigint, late_cost_usd decimal(18,6), "
                  "watermark timestamp, batch_id bigint, stream_run string, late_date date",
     "usage_alerts": "alert_id string, org_id string, event_id string, event_ts timestamp, event_date date, "
@@ -18,19 +21,21 @@ STORED = {
                     "alert_date date",
     "_stream_state": "checkpoint_id string, batch_id bigint, stream_run string, rows bigint, late_rows bigint, "
                      "window_rows bigint, alerts bigint, batch_max_event_ts timestamp, max_event_ts timestamp, "
-                     "watermark timestamp, dates array<date>, speed_rows map<string,bigint>, ingest_ts timestamp, "
-                     "state_date date",  # dates and speed_rows added by a mergeSchema append (Spark service)
+                     "watermark timestamp, dates array<date>, speed_rows map<string,bigint>, "
+                     "phase_seconds map<string,double>, ingest_ts timestamp, state_date date",
+    # dates and speed_rows (Spark service), then phase_seconds (freshness) added by mergeSchema appends
 }
 
 
 def test_schemas_are_the_stored_ones():
     assert {s.name: schema(s) for s in (*SPEED_SPECS, STREAM_STATE)} == STORED
-    assert (stream.WINDOW_SCHEMA, stream.LATE_SCHEMA, stream.ALERT_SCHEMA, stream.STATE_SCHEMA) == (
-        STORED["usage_windows"], STORED["late_rows"], STORED["usage_alerts"], STORED["_stream_state"])
+    assert (stream.WINDOW_SCHEMA, stream.CLOSED_SCHEMA, stream.LATE_SCHEMA, stream.ALERT_SCHEMA,
+            stream.STATE_SCHEMA) == (STORED["usage_windows"], STORED["closed_windows"], STORED["late_rows"],
+                                     STORED["usage_alerts"], STORED["_stream_state"])
 
 
 def test_specs_are_stream_run_assets_partitioned_by_a_date():
-    assert [s.name for s in SPEED_SPECS] == ["usage_windows", "late_rows", "usage_alerts"]
+    assert [s.name for s in SPEED_SPECS] == ["usage_windows", "closed_windows", "late_rows", "usage_alerts"]
     for spec in (*SPEED_SPECS, STREAM_STATE):
         assert spec.layer == "speed" and spec.partitions == "stream_runs"
         assert spec.types[spec.partition_column] == "date"

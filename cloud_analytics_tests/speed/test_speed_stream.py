@@ -1,5 +1,6 @@
 """The speed layer's stream over a constructed bronze table: watermark across micro-batches,
-late rows counted, windows exact, and a replayed batch counted once."""
+late rows counted, windows exact (open ones as partials, closed ones rolled up), and a
+replayed batch counted once."""
 
 import shutil
 from datetime import datetime, timedelta
@@ -32,7 +33,7 @@ def _append(spark, path, events):
 def paths(tmp_path) -> SpeedPaths:
     t = lambda *p: str(tmp_path.joinpath(*p))  # noqa: E731
     return SpeedPaths(bronze=t("bronze", "usage_events"), windows=t("speed", "usage_windows"),
-                      late=t("speed", "late_rows"), alerts=t("speed", "usage_alerts"),
+                      closed=t("speed", "closed_windows"), late=t("speed", "late_rows"), alerts=t("speed", "usage_alerts"),
                       state=t("speed", "_stream_state"), baselines=t("gold", "cost_baselines"),
                       orgs_history=t("silver", "customers_orgs_history"),
                       resources_history=t("silver", "resources_history"), checkpoint=t("_checkpoints", "speed"))
@@ -43,7 +44,10 @@ def _run(spark, paths, run):
 
 
 def _windows(spark, paths):
-    df = spark.read.format("delta").load(paths.windows)
+    """Every window's total: the open windows' partials and the closed windows' rows together."""
+    columns = ["window_start", "window_end", "org_id", "event_count", "cost_usd"]
+    df = spark.read.format("delta").load(paths.windows).select(*columns).unionByName(
+        spark.read.format("delta").load(paths.closed).select(*columns))
     return {(r.window_start, r.org_id): r for r in df.groupBy("window_start", "org_id").agg(
         F.sum("event_count").alias("events"), F.sum("cost_usd").alias("cost")).collect()}
 
@@ -80,6 +84,18 @@ def test_late_rows_across_batches_are_counted_and_windows_stay_exact(spark, path
     state = spark.read.format("delta").load(paths.state).orderBy("batch_id").collect()
     assert [r.rows for r in state] == [3, 4] and state[-1].max_event_ts == T0 + timedelta(minutes=90)
 
+    # Rolled up: windows ending by 11:20 (newest event 11:30 minus the 10-minute delay) have one
+    # final row each and no partials left; the partials hold only open windows.
+    closes = T0 + timedelta(minutes=80)
+    partials = spark.read.format("delta").load(paths.windows).collect()
+    closed = spark.read.format("delta").load(paths.closed).collect()
+    assert partials and all(r.window_end > closes for r in partials)
+    assert closed and all(r.window_end <= closes for r in closed)
+    assert len({(r.window_start, r.org_id, r.service) for r in closed}) == len(closed)
+    # The 10:00-11:00 window closed with its three on-time events from both batches in one row.
+    assert [(r.event_count, r.partials) for r in closed if r.window_start == T0] == [(3, 2)]
+    assert {r.phase_seconds.keys() >= {"read", "late", "windows", "live", "alerts"} for r in state} == {True}
+
     # Nothing new: an idle trigger writes nothing.
     assert _run(spark, paths, "run_3").batches == 0
     assert len(spark.read.format("delta").load(paths.state).collect()) == 2
@@ -87,8 +103,11 @@ def test_late_rows_across_batches_are_counted_and_windows_stay_exact(spark, path
 
 @pytest.mark.both_modes
 def test_a_batch_replayed_after_a_crash_is_counted_once(spark, paths):
-    _append(spark, paths.bronze, [_event(1, T0, 1.0), _event(2, T0 + timedelta(minutes=5), 2.0)])
+    # The event two hours later closes the windows of the first two: the replay must not roll them up twice.
+    _append(spark, paths.bronze, [_event(1, T0, 1.0), _event(2, T0 + timedelta(minutes=5), 2.0),
+                                  _event(3, T0 + timedelta(hours=2), 4.0)])
     _run(spark, paths, "run_1")
+    assert spark.read.format("delta").load(paths.closed).count() > 0
     before = {k: (v.events, v.cost) for k, v in _windows(spark, paths).items()}
     # Simulate a crash after the batch's writes but before the checkpoint commit: delete the
     # commit marker, so the stream runs batch 0 again.
@@ -98,4 +117,6 @@ def test_a_batch_replayed_after_a_crash_is_counted_once(spark, paths):
     assert replay.batches == 1  # the batch really ran again
     after = {k: (v.events, v.cost) for k, v in _windows(spark, paths).items()}
     assert after == before
+    assert spark.read.format("delta").load(paths.closed).count() == len(
+        spark.read.format("delta").load(paths.closed).select("window_start", "org_id", "service").distinct().collect())
     assert spark.read.format("delta").load(paths.state).count() == 1
