@@ -1,7 +1,7 @@
 """Benchmark: freshness, the time from an event file landing to its events being visible
 through q1 in Cassandra.
 
-    .venv/bin/python benchmarks/freshness.py [--files 6] [--rate 2] [--mode dagster|inprocess]
+    DAGSTER_HOME=$PWD/.dagster_home .venv/bin/python benchmarks/freshness.py --files 30 --rate 6 [--mode dagster|inprocess]
 
 Needs a built lake and serving layer (`make run`) and staged files
 (`cloud-analytics landing stage`; the benchmark stages them when the staging folder is empty).
@@ -9,7 +9,16 @@ It lands ``--files`` staged files, ``--rate`` per minute, and for each one polls
 probe key (the org/date/service with most events in the file, on the file's newest date)
 until q1's event_count reaches the number of events landed so far for that key (counted here
 from the JSON lines). Prints, per file, the seconds to visibility and which layer served it
-(speed or batch), then p50, p95 and max. Asserts nothing.
+(speed: a date after the batch watermark; batch: a date the batch layer already covers, shown
+once the refresh run has rebuilt it), then p50, p95 and max per layer. Asserts nothing.
+
+In dagster mode each file's latency is split, from the Dagster instance (DAGSTER_HOME) and the
+speed layer's own timings, into: sensor wait (landing → the stream run that ingested it was
+created), queue + launch (→ that run started: waiting behind the previous stream run, then
+the run process starting), Spark work (→ visible, less the Cassandra write) and Cassandra write
+(the speed batches' ``serve_cassandra`` seconds); for batch-served files the refresh run
+(stream run end → visible) instead of the last two. The ingesting run is the first stream run
+whose bronze step started after the file landed (a run reads every file present when it starts).
 
 - ``--mode dagster`` (default): the real path. `make dev` must be running with its sensors
   on: the file sensor (interval CLOUD_ANALYTICS_SENSOR_INTERVAL) launches a stream run in a
@@ -66,10 +75,48 @@ def _visible(session, key: tuple, expected: int) -> str | None:
     return None
 
 
+def _stream_runs(instance) -> list[dict]:
+    """Every stream run: created, started and ended (epoch s), bronze step start, speed timings."""
+    from dagster import DagsterEventType, RunsFilter
+
+    from cloud_analytics.orchestration.jobs import STREAM_JOB
+
+    runs = []
+    for record in instance.get_run_records(RunsFilter(job_name=STREAM_JOB)):
+        if record.start_time is None:
+            continue
+        logs = instance.all_logs(record.dagster_run.run_id)
+        bronze = next((e.timestamp for e in logs if e.dagster_event is not None
+                       and e.dagster_event.event_type == DagsterEventType.STEP_START
+                       and e.step_key == "usage_events_stream"), None)
+        phases = {}
+        for e in logs:
+            m = e.asset_materialization
+            if m is not None and m.asset_key.path == ["speed", "usage_windows"]:
+                phases = getattr(m.metadata.get("phase_seconds"), "value", None) or {}
+        runs.append({"created": record.create_timestamp.timestamp(), "started": record.start_time,
+                     "ended": record.end_time, "bronze": bronze, "phases": phases})
+    return sorted(runs, key=lambda r: r["bronze"] or r["started"])
+
+
+def _breakdown(instance, landed_at: float, visible_at: float, source: str) -> dict | None:
+    run = next((r for r in _stream_runs(instance) if r["bronze"] and r["bronze"] >= landed_at), None)
+    if run is None:
+        return None
+    sensor = max(0.0, run["created"] - landed_at)
+    launch = run["started"] - max(landed_at, run["created"])
+    if source == "batch" and run["ended"]:
+        return {"sensor wait": sensor, "queue + launch": launch, "stream run": run["ended"] - run["started"],
+                "refresh": visible_at - run["ended"]}
+    cassandra = float(run["phases"].get("serve_cassandra", 0.0))
+    return {"sensor wait": sensor, "queue + launch": launch,
+            "Spark work": visible_at - run["started"] - cassandra, "Cassandra write": cassandra}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=6, help="files to land (default 6)")
-    parser.add_argument("--rate", type=float, default=2.0, help="files per minute (default 2)")
+    parser.add_argument("--files", type=int, default=30, help="files to land (default 30)")
+    parser.add_argument("--rate", type=float, default=6.0, help="files per minute (default 6)")
     parser.add_argument("--mode", choices=["dagster", "inprocess"], default="dagster")
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait per file (default 600)")
     args = parser.parse_args()
@@ -110,37 +157,69 @@ def main() -> None:
                     run_job(defs, Plan(REFRESH_JOB, partition_range=(min(dates), max(dates))), instance,
                             log=lambda _m: None)
 
-    with resource.session() as session:
+    # Files land on schedule in their own thread, whatever the probes see: the rate is the feed's.
+    pending: list[dict] = []
+    lock = threading.Lock()
+
+    def feed() -> None:
         started = time.monotonic()
         for n, path in enumerate(todo):
             delay = started + n * 60.0 / args.rate - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
             counts = _keys(path)
-            cumulative.update(counts)
-            key = _probe(counts)
-            target = land_file(path, landing)
-            landed = time.monotonic()
+            with lock:
+                cumulative.update(counts)
+                key = _probe(counts)
+                probe = {"key": key, "expected": cumulative[key], "name": path.name}
+            land_file(path, landing)
+            probe.update(landed=time.monotonic(), landed_wall=time.time())
+            with lock:
+                pending.append(probe)
             if args.mode == "inprocess":
                 threading.Thread(target=run_stream, daemon=True).start()
-            source = None
-            while source is None and time.monotonic() - landed < args.timeout:
-                source = _visible(session, key, cumulative[key])
-                if source is None:
-                    time.sleep(0.5)
-            seconds = time.monotonic() - landed
-            results.append((target.name, seconds, source))
-            print(f"{target.name}: probe {key[0]} {key[1]} {key[2]} ({cumulative[key]} events) "
-                  + (f"visible after {seconds:.1f} s via {source}" if source else f"NOT visible after {seconds:.0f} s"))
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    with resource.session() as session:
+        while feeder.is_alive() or pending:
+            with lock:
+                probes = list(pending)
+            for probe in probes:
+                source = _visible(session, probe["key"], probe["expected"])
+                waited = time.monotonic() - probe["landed"]
+                if source is None and waited < args.timeout:
+                    continue
+                with lock:
+                    pending.remove(probe)
+                results.append((probe["name"], waited, source, probe["landed_wall"], probe["landed_wall"] + waited))
+                org, day, service = probe["key"]
+                print(f"{probe['name']}: probe {org} {day} {service} ({probe['expected']} events) "
+                      + (f"visible after {waited:.1f} s via {source}" if source else f"NOT visible after {waited:.0f} s"),
+                      flush=True)
+            time.sleep(0.25)
         with stream_lock:
             pass
-    seen = [s for _n, s, src in results if src]
-    if seen:
-        print(f"\nfreshness over {len(seen)} of {len(results)} files ({args.mode}): p50 {percentile(seen, 0.5):.1f} s, "
-              f"p95 {percentile(seen, 0.95):.1f} s, max {max(seen):.1f} s; served by "
-              f"{dict(Counter(src for _n, _s, src in results))}")
-    else:
-        print("\nno file became visible: is `make dev` running with its sensors on?")
+    print(f"\n{args.mode} mode, {len(results)} files landed at {args.rate:g} per minute")
+    lost = [n for n, _s, src, *_ in results if not src]
+    for layer in ("speed", "batch"):
+        seen = [s for _n, s, src, *_ in results if src == layer]
+        if not seen:
+            continue
+        print(f"served by {layer}: {len(seen)} files, p50 {percentile(seen, 0.5):.1f} s, "
+              f"p95 {percentile(seen, 0.95):.1f} s, max {max(seen):.1f} s")
+        if args.mode == "dagster":
+            from dagster import DagsterInstance
+
+            parts = [b for _n, _s, src, landed_at, visible_at in results if src == layer
+                     for b in [_breakdown(DagsterInstance.get(), landed_at, visible_at, layer)] if b]
+            if parts:
+                print("  breakdown, p50 (p95) seconds: " + ", ".join(
+                    f"{k} {percentile([p[k] for p in parts], 0.5):.1f} ({percentile([p[k] for p in parts], 0.95):.1f})"
+                    for k in parts[0]))
+    print(f"not visible within {args.timeout:.0f} s: {len(lost)} files" + (f" ({', '.join(lost)})" if lost else ""))
+    if len(lost) == len(results):
+        print("no file became visible: is `make dev` running with its sensors on?")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,9 @@ def landing(tmp_path):
 
 def _evaluate(sensor, cursor=None, instance=None):
     resources = LAKE if sensor is usage_event_files_sensor else None
+    if instance is None and sensor is usage_event_files_sensor:  # it looks for stream runs waiting to start
+        with DagsterInstance.ephemeral() as empty:
+            return _evaluate(sensor, cursor, empty)
     with build_sensor_context(cursor=cursor, instance=instance, resources=resources) as context:
         return sensor(context)
 
@@ -62,6 +65,43 @@ def test_new_files_request_one_stream_run_and_the_cursor_advances(landing):
     os.replace(landing / ".events_part_0002.jsonl.tmp", landing / "events_part_0002.jsonl")
     nxt = _evaluate(usage_event_files_sensor, cursor=result.cursor)
     assert json.loads(nxt.cursor)[-1] == "events_part_0002.jsonl"
+
+
+def test_new_files_go_to_a_stream_run_still_waiting_to_start_instead_of_a_new_run(landing):
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    landing.mkdir(parents=True)
+    (landing / "events_part_0000.jsonl").write_text("{}\n")
+    with DagsterInstance.ephemeral() as instance:
+        # Created, not yet started (a queued run needs a code location to be created in a test).
+        queued = create_run_for_test(instance, job_name="usage_stream_job", status=DagsterRunStatus.NOT_STARTED)
+        result = _evaluate(usage_event_files_sensor, instance=instance)
+        assert isinstance(result, SensorResult) and not result.run_requests
+        assert queued.run_id[:8] in result.skip_reason.skip_message
+        assert json.loads(result.cursor) == ["events_part_0000.jsonl"]  # handed to the queued run
+        # Once that run has started it may have listed the folder already: a later file gets its own run.
+        instance.delete_run(queued.run_id)
+        create_run_for_test(instance, job_name="usage_stream_job", status=DagsterRunStatus.STARTED)
+        (landing / "events_part_0001.jsonl").write_text("{}\n")
+        nxt = _evaluate(usage_event_files_sensor, cursor=result.cursor, instance=instance)
+        assert [r.tags["cloud_analytics/stream"] for r in nxt.run_requests] == ["true"]
+        assert json.loads(nxt.cursor) == ["events_part_0000.jsonl", "events_part_0001.jsonl"]
+
+
+def test_while_a_refresh_waits_to_start_the_dates_touched_meanwhile_wait_for_the_next_one():
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    with DagsterInstance.ephemeral() as instance:
+        waiting = create_run_for_test(instance, job_name="usage_refresh_job", status=DagsterRunStatus.NOT_STARTED)
+        instance.report_runless_asset_event(AssetMaterialization(
+            USAGE_EVENTS, partition=None, metadata={"dates_touched": ["2025-07-05"]}))
+        skipped = _evaluate(touched_dates_sensor, cursor=None, instance=instance)
+        assert isinstance(skipped, SkipReason) and waiting.run_id[:8] in skipped.skip_message
+        instance.delete_run(waiting.run_id)  # it started and finished: the dates are requested now
+        [request] = _evaluate(touched_dates_sensor, cursor=None, instance=instance).run_requests
+        assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2025-07-05", "2025-07-05")
 
 
 def test_touched_dates_become_one_refresh_run_over_their_range():

@@ -6,6 +6,10 @@ The file sensor's cursor is the set of file names already handed to a stream run
 newest mtime: files may land out of order). What counts as a complete landed file is defined
 once (``landing.files``) and shared with the audit; the stream's own checkpoint is what
 guarantees exactly-once, so a file seen twice costs an idle trigger, never a duplicate.
+A stream run reads every file present when its bronze query starts, so while one is waiting
+to start (queued, or its process starting) new files are handed to it instead of queueing
+another run: under a steady feed at most one stream run waits, never a line of runs that
+would find nothing left to read (each still costing a run's start-up).
 The landing folder comes from the injected ``lake`` resource; the interval from settings, given
 by ``definitions.py``.
 """
@@ -16,8 +20,10 @@ import json
 from pathlib import Path
 
 from dagster import (
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
@@ -32,7 +38,10 @@ from cloud_analytics.orchestration.runner import materialized, range_tags, strea
 from cloud_analytics.partitions import stream_runs
 from cloud_analytics.resources.lake import LakeResource
 
-STREAM_TAGS = {"cloud_analytics/stream": "true", "dagster/max_retries": "3"}
+# A stream run goes ahead of queued refreshes: it is what a landed file's latency waits for.
+STREAM_TAGS = {"cloud_analytics/stream": "true", "dagster/max_retries": "3", "dagster/priority": "1"}
+# A stream run in these states has not started reading the landing folder yet.
+WAITING_TO_START = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING]
 REFRESH_TAGS = {"cloud_analytics/refresh": "true", "dagster/max_retries": "2"}
 
 
@@ -47,18 +56,33 @@ def build_sensors(interval_s: int = 30) -> list:
         new = [p.name for p in complete_event_files(folder) if p.name not in seen]
         if not new:
             return SkipReason(f"no new event files in {folder} ({len(seen)} already ingested)")
+        cursor = json.dumps(sorted(seen | set(new)))
+        waiting = context.instance.get_run_records(
+            RunsFilter(job_name=STREAM_JOB, statuses=WAITING_TO_START), limit=1)
+        if waiting:  # the files were listed before this check, so that run's bronze query will see them
+            run_id = waiting[0].dagster_run.run_id
+            return SensorResult(skip_reason=SkipReason(
+                f"{len(new)} new event files will be read by stream run {run_id[:8]}, which has not started yet"),
+                cursor=cursor)
         key = stream_run_key()
         context.log.info(f"{len(new)} new event files: {', '.join(new[:5])}{' …' if len(new) > 5 else ''}")
         return SensorResult(
             run_requests=[RunRequest(run_key=f"stream-{key}", partition_key=key, tags=STREAM_TAGS)],
             dynamic_partitions_requests=[stream_runs.build_add_request([key])],
-            cursor=json.dumps(sorted(seen | set(new))),
+            cursor=cursor,
         )
 
     @sensor(job_name=REFRESH_JOB, minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
             description="After a stream run, rebuilds the silver, gold and serving daily partitions of the dates "
                         "it touched (and any touched date not built yet).")
     def touched_dates_sensor(context: SensorEvaluationContext):
+        waiting = context.instance.get_run_records(
+            RunsFilter(job_name=REFRESH_JOB, statuses=WAITING_TO_START), limit=1)
+        if waiting:
+            # One refresh waits at a time: the dates touched meanwhile go to the next one, requested
+            # when this one starts (the cursor stays), instead of a line of refreshes competing with
+            # the stream runs for the same cores.
+            return SkipReason(f"refresh run {waiting[0].dagster_run.run_id[:8]} has not started yet")
         last = int(context.cursor) if context.cursor else None
         touched, newest = touched_dates(context.instance, last)
         if newest == last:
