@@ -75,14 +75,18 @@ def _visible(session, key: tuple, expected: int) -> str | None:
     return None
 
 
-def _stream_runs(instance) -> list[dict]:
-    """Every stream run: created, started and ended (epoch s), bronze step start, speed timings."""
+def _stream_runs(instance, since: float) -> list[dict]:
+    """The stream runs created since ``since`` (epoch s): created, started and ended, bronze step
+    start, the speed layer's timings."""
+    from datetime import datetime, timezone
+
     from dagster import DagsterEventType, RunsFilter
 
     from cloud_analytics.orchestration.jobs import STREAM_JOB
 
     runs = []
-    for record in instance.get_run_records(RunsFilter(job_name=STREAM_JOB)):
+    after = datetime.fromtimestamp(since, timezone.utc)
+    for record in instance.get_run_records(RunsFilter(job_name=STREAM_JOB, created_after=after)):
         if record.start_time is None:
             continue
         logs = instance.all_logs(record.dagster_run.run_id)
@@ -99,8 +103,8 @@ def _stream_runs(instance) -> list[dict]:
     return sorted(runs, key=lambda r: r["bronze"] or r["started"])
 
 
-def _breakdown(instance, landed_at: float, visible_at: float, source: str) -> dict | None:
-    run = next((r for r in _stream_runs(instance) if r["bronze"] and r["bronze"] >= landed_at), None)
+def _breakdown(runs: list[dict], landed_at: float, visible_at: float, source: str) -> dict | None:
+    run = next((r for r in runs if r["bronze"] and r["bronze"] >= landed_at), None)
     if run is None:
         return None
     sensor = max(0.0, run["created"] - landed_at)
@@ -201,6 +205,11 @@ def main() -> None:
         with stream_lock:
             pass
     print(f"\n{args.mode} mode, {len(results)} files landed at {args.rate:g} per minute")
+    runs = []
+    if args.mode == "dagster" and results:
+        from dagster import DagsterInstance
+
+        runs = _stream_runs(DagsterInstance.get(), min(r[3] for r in results) - 120)
     lost = [n for n, _s, src, *_ in results if not src]
     for layer in ("speed", "batch"):
         seen = [s for _n, s, src, *_ in results if src == layer]
@@ -209,10 +218,8 @@ def main() -> None:
         print(f"served by {layer}: {len(seen)} files, p50 {percentile(seen, 0.5):.1f} s, "
               f"p95 {percentile(seen, 0.95):.1f} s, max {max(seen):.1f} s")
         if args.mode == "dagster":
-            from dagster import DagsterInstance
-
             parts = [b for _n, _s, src, landed_at, visible_at in results if src == layer
-                     for b in [_breakdown(DagsterInstance.get(), landed_at, visible_at, layer)] if b]
+                     for b in [_breakdown(runs, landed_at, visible_at, layer)] if b]
             if parts:
                 print("  breakdown, p50 (p95) seconds: " + ", ".join(
                     f"{k} {percentile([p[k] for p in parts], 0.5):.1f} ({percentile([p[k] for p in parts], 0.95):.1f})"

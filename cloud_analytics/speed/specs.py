@@ -21,6 +21,9 @@ _RUN = ("stream_run", "string", "The stream trigger (Dagster partition) that wro
 _ORG = ("org_id", "string", "Customer organization id.")
 _SERVICE = ("service", "string", "Canonical service name (`unknown` when not recognized).")
 _BRONZE = Dep("bronze/usage_events")
+_WINDOW_START = ("window_start", "timestamp", "Start of the sliding window (inclusive).")
+_WINDOW_END = ("window_end", "timestamp", "End of the window (exclusive).")
+_WINDOW_DATE = ("window_date", "date", "UTC day of window_start; the Delta partition.")
 
 USAGE_WINDOWS = TableSpec(
     layer="speed", name="usage_windows",
@@ -30,14 +33,12 @@ USAGE_WINDOWS = TableSpec(
     "micro-batch (sum them, see speed/windows.py).",
     grain="one row per window, org, service and micro-batch of a stream run",
     columns=columns(
-        ("window_start", "timestamp", "Start of the sliding window (inclusive)."),
-        ("window_end", "timestamp", "End of the window (exclusive)."),
-        _ORG, _SERVICE,
+        _WINDOW_START, _WINDOW_END, _ORG, _SERVICE,
         ("cost_usd", "decimal(18,6)", "Cost of the batch's on-time events in the window."),
         ("requests", "double", "Requests of those events (0 when none measured requests)."),
         ("event_count", "bigint", "On-time events of the batch in the window."),
         _BATCH, _RUN,
-        ("window_date", "date", "UTC day of window_start; the Delta partition."),
+        _WINDOW_DATE,
     ),
     key=("stream_run", "batch_id", "window_start", "org_id", "service"),
     partitions="stream_runs", partition_column="window_date", deps=(_BRONZE,),
@@ -51,15 +52,13 @@ CLOSED_WINDOWS = TableSpec(
     "which then leave speed/usage_windows so that table holds only open windows.",
     grain="one row per closed window, org and service",
     columns=columns(
-        ("window_start", "timestamp", "Start of the sliding window (inclusive)."),
-        ("window_end", "timestamp", "End of the window (exclusive)."),
-        _ORG, _SERVICE,
+        _WINDOW_START, _WINDOW_END, _ORG, _SERVICE,
         ("cost_usd", "decimal(18,6)", "Cost of the window's on-time events."),
         ("requests", "double", "Requests of those events."),
         ("event_count", "bigint", "On-time events in the window."),
         ("partials", "bigint", "Partial rows (micro-batches) summed into the window."),
         ("batch_id", "bigint", "The micro-batch that closed the window."), _RUN,
-        ("window_date", "date", "UTC day of window_start; the Delta partition."),
+        _WINDOW_DATE,
     ),
     key=("window_start", "org_id", "service"),
     partitions="stream_runs", partition_column="window_date", deps=(Dep("speed/usage_windows"),),
