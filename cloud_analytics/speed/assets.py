@@ -103,7 +103,7 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
                              refs_loader=partial(speed_refs, lake.root), log=context.log.info)
         report = stream.run()
         alerts_in_cassandra = cql.execute("SELECT count(*) FROM usage_alerts_by_org").one()[0]
-        live_rows = cql.execute(f"SELECT count(*) FROM {LIVE_USAGE_BY_ORG.name}").one()[0]
+        live_rows = cql.execute("SELECT count(*) FROM live_usage_by_org").one()[0]
 
     new_alerts = notify.run_alerts(session, paths.alerts, context.partition_key, report.batch_ids) \
         if report.alerts else []

@@ -268,6 +268,8 @@ class SpeedBatch:
             load_window(self._session(), LIVE_USAGE_BY_ORG.name, LIVE_CQL_COLUMNS, (_live_cql_row(t) for t in totals),
                         None, [], self.cassandra.target)
         if closed:
+            # Spark SQL, not CQL (Delta's DELETE takes no parameter markers): a path from settings
+            # and an instant formatted from a datetime.
             spark.sql(f"DELETE FROM delta.`{self.paths.windows}` "
                       f"WHERE window_end <= TIMESTAMP '{close_at:%Y-%m-%d %H:%M:%S.%f}'")
 
