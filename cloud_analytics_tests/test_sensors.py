@@ -87,6 +87,12 @@ def test_new_files_go_to_a_stream_run_still_waiting_to_start_instead_of_a_new_ru
         nxt = _evaluate(usage_event_files_sensor, cursor=result.cursor, instance=instance)
         assert [r.tags["cloud_analytics/stream"] for r in nxt.run_requests] == ["true"]
         assert json.loads(nxt.cursor) == ["events_part_0000.jsonl", "events_part_0001.jsonl"]
+        # A retry waiting to start re-executes failed steps only (perhaps not bronze): not a reader.
+        create_run_for_test(instance, job_name="usage_stream_job", status=DagsterRunStatus.NOT_STARTED,
+                            tags={"dagster/parent_run_id": queued.run_id})
+        (landing / "events_part_0002.jsonl").write_text("{}\n")
+        third = _evaluate(usage_event_files_sensor, cursor=nxt.cursor, instance=instance)
+        assert len(third.run_requests) == 1
 
 
 def test_while_a_refresh_waits_to_start_the_dates_touched_meanwhile_wait_for_the_next_one():

@@ -42,6 +42,7 @@ from cloud_analytics.resources.lake import LakeResource
 STREAM_TAGS = {"cloud_analytics/stream": "true", "dagster/max_retries": "3", "dagster/priority": "1"}
 # A stream run in these states has not started reading the landing folder yet.
 WAITING_TO_START = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING]
+PARENT_RUN_TAG = "dagster/parent_run_id"  # set on a retry of an earlier run
 REFRESH_TAGS = {"cloud_analytics/refresh": "true", "dagster/max_retries": "2"}
 
 
@@ -57,8 +58,10 @@ def build_sensors(interval_s: int = 30) -> list:
         if not new:
             return SkipReason(f"no new event files in {folder} ({len(seen)} already ingested)")
         cursor = json.dumps(sorted(seen | set(new)))
-        waiting = context.instance.get_run_records(
-            RunsFilter(job_name=STREAM_JOB, statuses=WAITING_TO_START), limit=1)
+        # A retry re-executes the failed steps only, so only a first attempt surely reads the folder.
+        waiting = [r for r in context.instance.get_run_records(
+            RunsFilter(job_name=STREAM_JOB, statuses=WAITING_TO_START), limit=10)
+            if PARENT_RUN_TAG not in r.dagster_run.tags]
         if waiting:  # the files were listed before this check, so that run's bronze query will see them
             run_id = waiting[0].dagster_run.run_id
             return SensorResult(skip_reason=SkipReason(

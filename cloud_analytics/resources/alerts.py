@@ -26,7 +26,12 @@ class AlertWebhookResource(ConfigurableResource):
         return webhook.host_of(self.url)
 
     def deliver(self, payloads: list[tuple[str, dict]]) -> list[webhook.Delivery]:
-        return webhook.deliver(self.url.strip(), payloads, attempts=self.attempts, timeout_s=self.timeout_s)
+        """One outcome per payload; a URL that is not http(s) fails them all with its reason (the
+        stream run has committed by then: a typo in a setting must not fail it)."""
+        try:
+            return webhook.deliver(self.url.strip(), payloads, attempts=self.attempts, timeout_s=self.timeout_s)
+        except webhook.WebhookError as exc:
+            return [webhook.Delivery(key, False, 0, None, str(exc)) for key, _payload in payloads]
 
     @classmethod
     def from_settings(cls, settings: Settings, url=None) -> "AlertWebhookResource":

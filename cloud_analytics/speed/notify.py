@@ -4,13 +4,16 @@ The alerts a stream run raised are read back from ``speed/usage_alerts`` (its mi
 may have run in the Spark service, whose memory this process cannot read): those written by
 this run, or by a batch this run replayed. Each is logged with its org, service and reason.
 
-With a webhook configured, an alert is POSTed once: the outcome of every delivery is appended
-to ``speed/_alert_deliveries`` (alert id, ok, attempts, status, error), and an alert is sent
-only when that ledger holds no successful delivery of it. Pending alerts are this run's plus
-those an earlier run failed to deliver (the endpoint was down), oldest first, so a webhook
-outage delays alerts instead of losing them. Alerts raised before a webhook was configured are
-not sent. The one way an alert can arrive twice is a crash between the POST and the ledger
-append; the ``Idempotency-Key`` header (the alert id) lets the receiver drop that duplicate.
+With a webhook configured, each alert is delivered once: the outcome of every delivery is
+appended to ``speed/_alert_deliveries`` (alert id, ok, attempts, status, error), and an alert is
+sent only while that ledger holds no successful delivery of it. Pending alerts are this run's
+plus those an earlier run could not deliver for a reason that may pass (no answer, 429, 5xx),
+oldest first, so a webhook outage delays alerts instead of losing them; one the endpoint
+refused (another 4xx) is not sent again. Alerts raised before a webhook was configured are not
+sent. A receiver can still see an alert twice in two cases: it processed a request but answered
+too late or with a 5xx (the retry repeats it), or this process died between the POST and the
+ledger append. Every request carries an ``Idempotency-Key`` header (the alert id) so a receiver
+can drop such a repeat.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ DELIVERIES_SCHEMA = ("alert_id string, ok boolean, attempts int, status int, err
 PAYLOAD_COLUMNS = ("alert_id", "org_id", "service", "resource_id", "event_id", "event_ts", "event_date", "cost_usd",
                    "baseline_median_usd", "baseline_scope", "robust_z", "threshold", "reason", "plan_tier",
                    "industry", "hq_region", "resource_state", "stream_run")
-MAX_PER_RUN = 500  # alerts POSTed per run at most; the rest stay pending for the next run
+MAX_RETRIES_PER_RUN = 500  # earlier undelivered alerts retried per run; the rest wait for later runs
 
 
 def run_alerts(spark: SparkSession, alerts_path: str, stream_run: str, batch_ids: list[int]) -> list:
@@ -57,11 +60,13 @@ def pending(spark: SparkSession, alerts_path: str, ledger_path: str, new_alerts:
     """This run's alerts and earlier failed ones, minus every alert delivered already, oldest first."""
     ledger = _ledger(spark, ledger_path)
     if ledger is None:
-        return new_alerts[:MAX_PER_RUN]
-    never_delivered = (ledger.groupBy("alert_id").agg(F.max(F.col("ok").cast("int")).alias("ok"))
-                       .filter("ok = 0").select("alert_id"))
-    retry = (spark.read.format("delta").load(alerts_path).join(never_delivered, "alert_id", "left_semi")
-             .orderBy("event_ts", "alert_id").limit(MAX_PER_RUN).collect())
+        return list(new_alerts)
+    outcome = ledger.groupBy("alert_id").agg(F.max(F.col("ok").cast("int")).alias("ok"),
+                                             F.max_by("status", "delivered_at").alias("status"))
+    may_pass = F.col("status").isNull() | (F.col("status") >= 500) | (F.col("status") == 429)
+    retryable = outcome.filter((F.col("ok") == 0) & may_pass).select("alert_id")
+    retry = (spark.read.format("delta").load(alerts_path).join(retryable, "alert_id", "left_semi")
+             .orderBy("event_ts", "alert_id").limit(MAX_RETRIES_PER_RUN).collect())
     candidates = [*retry, *new_alerts]
     ids = sorted({a["alert_id"] for a in candidates})
     delivered = {r["alert_id"] for r in ledger.filter(F.col("ok") & F.col("alert_id").isin(ids))
@@ -71,7 +76,7 @@ def pending(spark: SparkSession, alerts_path: str, ledger_path: str, new_alerts:
         if alert["alert_id"] not in seen:
             seen.add(alert["alert_id"])
             out.append(alert)
-    return out[:MAX_PER_RUN]
+    return out
 
 
 def notify_webhook(spark: SparkSession, sink, alerts_path: str, ledger_path: str, new_alerts: list,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
@@ -44,7 +44,6 @@ from cloud_analytics.speed.windows import (
 # The Delta schemas of the tables a micro-batch appends to, rendered from their specs.
 WINDOW_SCHEMA = schema(USAGE_WINDOWS)
 CLOSED_SCHEMA = schema(CLOSED_WINDOWS)
-_CLOSED_ROW_SCHEMA = CLOSED_SCHEMA.rsplit(", window_date", 1)[0]
 LATE_SCHEMA = schema(LATE_ROWS)
 ALERT_SCHEMA = schema(USAGE_ALERTS)
 STATE_SCHEMA = schema(STREAM_STATE)
@@ -52,6 +51,7 @@ STATE_SCHEMA = schema(STREAM_STATE)
 _STATE_ROW_SCHEMA = STATE_SCHEMA.rsplit(", ingest_ts", 1)[0]
 ALERT_CQL_COLUMNS = USAGE_ALERTS_BY_ORG.column_names
 LIVE_CQL_COLUMNS = LIVE_USAGE_BY_ORG.column_names
+LIVE_HORIZON = timedelta(days=2)  # the live table's TTL: older windows are not upserted again
 MAX_ALERT_LOG_LINES = 10
 
 
@@ -237,7 +237,7 @@ class SpeedBatch:
         self._append_once(partials, self.paths.windows, batch_id)
         partials.unpersist()
         clock.lap("windows")
-        self._roll_up(spark, batch_id, closes_at(latest))
+        speed_rows[LIVE_USAGE_BY_ORG.name] = self._roll_up(spark, batch_id, closes_at(latest), latest)
         clock.lap("live")
 
         alert_count = self._alerts(spark, events, batch_id)
@@ -252,26 +252,37 @@ class SpeedBatch:
         self.log(f"speed micro-batch {batch_id}: {rows:,} events, {late_rows:,} late (watermark {wm_value}), "
                  f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates; seconds {clock.rounded()}")
 
-    def _roll_up(self, spark: SparkSession, batch_id: int, close_at: datetime | None) -> None:
+    def _roll_up(self, spark: SparkSession, batch_id: int, close_at: datetime | None, latest: datetime) -> int:
         """Sum the partials into window totals: the closed ones become their final row in the lake
-        and leave the partials table; every total, open or closed, is upserted into the live view.
-        Safe to replay: the closed rows' append is idempotent, the upserts carry the same values,
-        and the delete removes only what the closed rows already hold."""
-        totals = window_totals(spark.read.format("delta").load(self.paths.windows), close_at).collect()
-        closed = [t for t in totals if t["is_closed"]]
+        and leave the partials table; the totals within the live view's horizon, open or closed, are
+        upserted into Cassandra. Returns the rows upserted. Safe to replay: the closed rows' append
+        is idempotent, the upserts carry the same values, and the delete removes only what the
+        closed rows already hold. Nothing is collected but the live rows, so a long history of
+        partials (a lake from before the roll-up) closes in one batch without filling the driver."""
+        totals = window_totals(spark.read.format("delta").load(self.paths.windows), close_at).cache()
+        try:
+            closed = int(totals.filter("is_closed").count()) if close_at is not None else 0
+            if closed:
+                self._append_once(totals.filter("is_closed").select(
+                    "window_start", "window_end", "org_id", "service", "cost_usd", "requests", "event_count",
+                    F.col("batches").alias("partials"), F.lit(batch_id).cast("bigint").alias("batch_id"),
+                    F.lit(self.stream_run).alias("stream_run"), F.to_date("window_start").alias("window_date")),
+                    self.paths.closed, batch_id)
+            live = 0
+            if self.cassandra is not None:
+                recent = totals.filter(F.col("window_end") > F.lit(latest - LIVE_HORIZON).cast("timestamp"))
+                live = load_window(self._session(), LIVE_USAGE_BY_ORG.name, LIVE_CQL_COLUMNS,
+                                   (_live_cql_row(t) for t in recent.toLocalIterator()), None, [],
+                                   self.cassandra.target).rows
+        finally:
+            totals.unpersist()
         if closed:
-            frame = spark.createDataFrame(
-                [(t["window_start"], t["window_end"], t["org_id"], t["service"], t["cost_usd"], t["requests"],
-                  t["event_count"], t["batches"], batch_id, self.stream_run) for t in closed], _CLOSED_ROW_SCHEMA)
-            self._append_once(frame.withColumn("window_date", F.to_date("window_start")), self.paths.closed, batch_id)
-        if self.cassandra is not None and totals:
-            load_window(self._session(), LIVE_USAGE_BY_ORG.name, LIVE_CQL_COLUMNS, (_live_cql_row(t) for t in totals),
-                        None, [], self.cassandra.target)
-        if closed:
-            # Spark SQL, not CQL (Delta's DELETE takes no parameter markers): a path from settings
-            # and an instant formatted from a datetime.
-            spark.sql(f"DELETE FROM delta.`{self.paths.windows}` "
-                      f"WHERE window_end <= TIMESTAMP '{close_at:%Y-%m-%d %H:%M:%S.%f}'")
+            # Spark SQL, not CQL (Delta's DELETE takes no parameter markers). The instant is given as
+            # epoch microseconds: a datetime collected from Spark is naive local time, which
+            # ``timestamp()`` reads as such, whatever the session's time zone.
+            micros = round(close_at.timestamp() * 1_000_000)
+            spark.sql(f"DELETE FROM delta.`{self.paths.windows}` WHERE window_end <= timestamp_micros({micros})")
+        return live
 
     def _alerts(self, spark: SparkSession, events: DataFrame, batch_id: int) -> int:
         if not self.alerting:
@@ -316,9 +327,15 @@ class Phases:
         return {k: round(v, 3) for k, v in self.seconds.items()}
 
 
+def _utc(value: datetime) -> datetime:
+    # Spark hands timestamps to Python as naive local time; the Cassandra driver reads a naive
+    # datetime as UTC. An aware one is stored as the instant it is, on any host's time zone.
+    return value.astimezone(timezone.utc)
+
+
 def _live_cql_row(total) -> tuple:
-    return (total["org_id"], total["window_end"], total["service"], total["window_start"], total["cost_usd"],
-            total["requests"], total["event_count"], total["is_closed"], datetime.now())
+    return (total["org_id"], _utc(total["window_end"]), total["service"], _utc(total["window_start"]),
+            total["cost_usd"], total["requests"], total["event_count"], total["is_closed"], datetime.now(timezone.utc))
 
 
 def _alert_cql_row(row) -> tuple:

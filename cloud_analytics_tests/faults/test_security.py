@@ -167,7 +167,7 @@ ALLOWED = {
     ("serving/schema.py", "column"): "column name, ADDED_COLUMNS code constant",
     ("serving/schema.py", "cql_type"): "CQL type, ADDED_COLUMNS code constant",
     ("speed/stream.py", "self.paths.windows"): "a Delta table path from settings, in Spark SQL (not CQL)",
-    ("speed/stream.py", "close_at"): "a datetime formatted with strftime, in Spark SQL (not CQL)",
+    ("speed/stream.py", "micros"): "an int (epoch microseconds), in Spark SQL (not CQL)",
 }
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -203,11 +203,12 @@ def test_the_live_view_serves_the_last_hour_per_service_and_the_partials_stay_bo
         rows = [r for r in live if r["window_end"] == end]
         assert sum(r["event_count"] for r in rows) == len(inside), end
         assert float(sum(r["cost_usd"] for r in rows)) == pytest.approx(float(sum(inside)), abs=1e-6), end
-    assert {r["is_closed"] for r in live if r["window_end"] <= closes_at(newest)} <= {True}
-
-    # The partials hold open windows only; everything older was rolled up once.
+    # Closed exactly when no on-time event can reach the window any more.
     state = spark.read.format("delta").load(table_path(str(settings.lake), "speed", "_stream_state"))
     watermark = closes_at(state.agg(F.max("max_event_ts")).first()[0])
+    assert live and all(r["is_closed"] == (r["window_end"] <= watermark) for r in live)
+
+    # The partials hold open windows only; everything older was rolled up once.
     partials = spark.read.format("delta").load(table_path(str(settings.lake), "speed", "usage_windows"))
     assert partials.filter(F.col("window_end") <= watermark).count() == 0
     closed = spark.read.format("delta").load(table_path(str(settings.lake), "speed", "closed_windows"))

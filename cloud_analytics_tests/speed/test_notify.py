@@ -71,3 +71,23 @@ def test_an_alert_the_endpoint_missed_is_delivered_by_the_next_run(spark, lake, 
     _new, idle = _notify(spark, sink, lake, "run_4", [11])
     assert idle == {"delivered": 0, "failed": 0} and len(endpoint.requests) == 3
     assert date(2025, 9, 1) == date.fromisoformat(endpoint.requests[-1]["body"]["event_date"])
+
+
+def test_a_refused_alert_is_not_sent_again_and_a_bad_url_fails_deliveries_not_the_run(spark, lake, endpoint):  # noqa: F811
+    _alerts, ledger, add = lake
+    add(_alert(5, "run_5", 12))
+    endpoint.script = [400]
+    sink = AlertWebhookResource(url=endpoint.url)
+    assert _notify(spark, sink, lake, "run_5", [12])[1] == {"delivered": 0, "failed": 1}
+    endpoint.script = [200]
+    assert _notify(spark, sink, lake, "run_6", [13])[1] == {"delivered": 0, "failed": 0}  # refused: final
+    assert len(endpoint.requests) == 1
+
+    add(_alert(6, "run_7", 14))
+    bad = AlertWebhookResource(url="ftp://alerts.example/hook")
+    new, outcome = _notify(spark, bad, lake, "run_7", [14])
+    assert outcome == {"delivered": 0, "failed": 1}
+    recorded = spark.read.format("delta").load(ledger).filter("alert_id = 'cost:evt_6'").collect()
+    assert [(r.ok, r.attempts) for r in recorded] == [(False, 0)] and "ftp://alerts.example" in recorded[0].error
+    # Fixed later: the alert that could not be sent then is delivered by the next run.
+    assert _notify(spark, sink, lake, "run_8", [15])[1] == {"delivered": 1, "failed": 0}

@@ -101,6 +101,35 @@ def test_late_rows_across_batches_are_counted_and_windows_stay_exact(spark, path
     assert len(spark.read.format("delta").load(paths.state).collect()) == 2
 
 
+def test_a_crash_between_rolling_up_and_deleting_the_partials_rolls_up_once(spark, paths, monkeypatch):
+    # In-process only: the failure is injected into this process's SparkSession.
+    from pyspark.sql import SparkSession
+
+    _append(spark, paths.bronze, [_event(1, T0, 1.0), _event(2, T0 + timedelta(minutes=5), 2.0)])
+    _run(spark, paths, "run_1")
+    expected = {k: (v.events, v.cost) for k, v in _windows(spark, paths).items()}
+    sql = SparkSession.sql
+
+    def crash_on_delete(self, query, *args, **kwargs):
+        if query.startswith("DELETE FROM delta."):
+            raise RuntimeError("killed before the partials were deleted")
+        return sql(self, query, *args, **kwargs)
+
+    _append(spark, paths.bronze, [_event(3, T0 + timedelta(hours=2), 4.0)])  # closes the first windows
+    monkeypatch.setattr(SparkSession, "sql", crash_on_delete)
+    with pytest.raises(Exception, match="killed before the partials"):
+        _run(spark, paths, "run_2")
+    closed_once = spark.read.format("delta").load(paths.closed).count()
+    assert closed_once > 0  # the closed rows were appended, their partials are still there
+    monkeypatch.setattr(SparkSession, "sql", sql)
+    assert _run(spark, paths, "run_3").batches == 1  # the batch runs again
+    closed = spark.read.format("delta").load(paths.closed)
+    assert closed.count() == closed_once == closed.select("window_start", "org_id", "service").distinct().count()
+    after = {k: (v.events, v.cost) for k, v in _windows(spark, paths).items()}
+    assert {k: v for k, v in after.items() if k in expected} == expected  # nothing counted twice
+    assert sum(events for events, _cost in after.values()) == 12 * 3
+
+
 @pytest.mark.both_modes
 def test_a_batch_replayed_after_a_crash_is_counted_once(spark, paths):
     # The event two hours later closes the windows of the first two: the replay must not roll them up twice.
