@@ -52,7 +52,6 @@ _STATE_ROW_SCHEMA = STATE_SCHEMA.rsplit(", ingest_ts", 1)[0]
 ALERT_CQL_COLUMNS = USAGE_ALERTS_BY_ORG.column_names
 LIVE_CQL_COLUMNS = LIVE_USAGE_BY_ORG.column_names
 LIVE_HORIZON = timedelta(days=2)  # the live table's TTL: older windows are not upserted again
-MAX_ALERT_LOG_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -292,12 +291,9 @@ class SpeedBatch:
         enriched = speed_alerts.enrich(events, *dims)
         fired = speed_alerts.alerts(speed_alerts.score(enriched, baselines), self.stream_run, batch_id).cache()
         self._append_once(fired, self.paths.alerts, batch_id)
-        rows = fired.orderBy(F.desc("robust_z")).collect()
+        # Logged once, by the stream asset, which reads them back from the lake (speed/notify.py).
+        rows = fired.collect()
         fired.unpersist()
-        for row in rows[:MAX_ALERT_LOG_LINES]:
-            self.log(f"ALERT {row['org_id']} {row['service']} {row['event_id']} at {row['event_ts']}: {row['reason']}")
-        if len(rows) > MAX_ALERT_LOG_LINES:
-            self.log(f"… and {len(rows) - MAX_ALERT_LOG_LINES} more alerts in {self.paths.alerts}")
         if self.cassandra is not None and rows:
             load_window(self._session(), USAGE_ALERTS_BY_ORG.name, ALERT_CQL_COLUMNS,
                         (_alert_cql_row(r) for r in rows), None, [], self.cassandra.target)
