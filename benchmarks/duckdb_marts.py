@@ -30,8 +30,9 @@ How the semantics were matched (bronze -> data-quality rules -> silver -> gold),
   carbon_kg, genai_tokens) present but not castable, whatever the version; RI-01 org not a kept
   org; RI-02 resource not a kept resource of the event's org; DOM-02 service / region / metric /
   unit present but outside its domain after trim + lower-case + aliases ("Gen_AI" is genai,
-  "us_east" us-east). EV-03/05/06 and TI-01 only fix or flag: those rows count, negative costs
-  included (money). A blank service is not a DOM-02 failure: such an event counts, service null.
+  "us_east" us-east); EV-08 service, region or metric blank; EV-05 cost below -0.01 (the default
+  policy; flag-only mode is not mirrored here). EV-03/06/09 and TI-01 only fix or flag: those rows
+  count, so negative_cost_count (EV-05 flags) is 0.
 - Schema versions: carbon_kg and genai_tokens exist only from v2; what a v1 event sends there is
   ignored. Tokens on a non-genai v2 event are kept (EV-06 flags them), so they add to
   org_daily_usage_by_service but not to genai_tokens_by_org_date (genai-service events only).
@@ -259,7 +260,9 @@ WHERE schema_version IN (1, 2)                                                  
   AND EXISTS (SELECT 1 FROM dm_resources r
               WHERE r.resource_id = b.resource_id AND r.org_id = b.org_id)                     -- RI-02
   AND NOT (invalid(service, service_c) OR invalid(region, region_c)
-           OR invalid(metric, metric_c) OR invalid(unit, unit_c));                            -- DOM-02
+           OR invalid(metric, metric_c) OR invalid(unit, unit_c))                             -- DOM-02
+  AND NOT (blank(service) OR blank(region) OR blank(metric))                                  -- EV-08
+  AND NOT coalesce(cost < -0.01, false);                                                      -- EV-05
 
 CREATE OR REPLACE TEMP TABLE org_daily_usage_by_service AS
 SELECT org_id, event_date AS usage_date, service,
@@ -270,7 +273,7 @@ SELECT org_id, event_date AS usage_date, service,
        coalesce(sum(cpu_hours), 0) AS cpu_hours,
        coalesce(sum(storage_gb_hours), 0) AS storage_gb_hours,
        CAST(sum(genai_tokens) AS BIGINT) AS genai_tokens,
-       CAST(count_if(cost < 0) AS BIGINT) AS negative_cost_count
+       CAST(0 AS BIGINT) AS negative_cost_count                  -- EV-05 quarantines (default policy)
 FROM dm_events
 GROUP BY org_id, event_date, service;
 

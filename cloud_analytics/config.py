@@ -49,6 +49,14 @@ def _env_int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
 
 
+def _env_float(env: dict[str, str], name: str, default: float) -> float:
+    raw = _env(env, name, str(default))
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+
+
 def _parse_pairs(raw: str) -> tuple[tuple[str, str], ...]:
     pairs = []
     for item in filter(None, (part.strip() for part in raw.split(";"))):
@@ -70,6 +78,7 @@ SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER", "ALERT_WEBHOOK")
 # auto: a client of the Spark service when it runs, else an in-process session; off: always
 # in-process; require: the service or an error.
 SPARK_SERVICE_MODES = ("auto", "off", "require")
+NEGATIVE_COST_ACTIONS = ("quarantine", "flag")
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,10 @@ class Settings:
     # Key of the HMAC that pseudonymizes emails past bronze (see silver/pii.py).
     pii_pepper: str = field(default="", repr=False)
     max_quarantine_rate: float = 0.05
+    # EV-05: usage events below this cost increment are quarantined ("quarantine", the
+    # specification) or kept as flagged credits ("flag").
+    min_cost_increment: float = -0.01
+    negative_costs: str = "quarantine"
     # Seconds between evaluations of the file and touched-dates sensors.
     sensor_interval_s: int = 30
     # Where new speed-layer alerts are POSTed as JSON (empty: only the run log); its token-bearing
@@ -165,7 +178,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         cassandra_java_home=_env(env, "CASSANDRA_JAVA_HOME", env.get("JAVA_HOME", "").strip()),
         cassandra_start_timeout_s=_env_int(env, "CASSANDRA_START_TIMEOUT", 180),
         pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
-        max_quarantine_rate=float(_env(env, "MAX_QUARANTINE_RATE", "0.05")),
+        max_quarantine_rate=_env_float(env, "MAX_QUARANTINE_RATE", 0.05),
+        min_cost_increment=_env_float(env, "MIN_COST_INCREMENT", -0.01),
+        negative_costs=_env_choice(env, "NEGATIVE_COSTS", "quarantine", NEGATIVE_COST_ACTIONS),
         sensor_interval_s=_env_int(env, "SENSOR_INTERVAL", 30),
         alert_webhook=_env(env, "ALERT_WEBHOOK", ""),
         alert_webhook_attempts=_env_int(env, "ALERT_WEBHOOK_ATTEMPTS", 4),

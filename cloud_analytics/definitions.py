@@ -39,7 +39,9 @@ def build_resources(settings: Settings) -> dict:
         "spark": SparkResource.from_settings(settings),
         "lake": LakeResource.from_settings(settings),
         "cassandra": CassandraResource.from_settings(settings, secrets_as_env_vars=True),
-        "quality": QualityResource(pii_pepper=pepper, max_quarantine_rate=settings.max_quarantine_rate),
+        "quality": QualityResource(pii_pepper=pepper, max_quarantine_rate=settings.max_quarantine_rate,
+                                   min_cost_increment=settings.min_cost_increment,
+                                   negative_costs=settings.negative_costs),
         "alert_webhook": AlertWebhookResource.from_settings(settings, url=secret("ALERT_WEBHOOK",
                                                                                 settings.alert_webhook)),
     }

@@ -12,7 +12,7 @@ from cloud_analytics.orchestration.sensors import build_sensors
 from cloud_analytics.resources.lake import LakeResource
 
 pytestmark = pytest.mark.fast
-usage_event_files_sensor, touched_dates_sensor = build_sensors(interval_s=5)
+usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor = build_sensors(interval_s=5)
 USAGE_EVENTS = AssetKey(EVENTS_SPEC.key_path)
 LAKE = {}
 
@@ -153,3 +153,42 @@ def test_refresh_covers_new_dates_plus_dates_never_built():
         instance.report_runless_asset_event(AssetMaterialization(USAGE_EVENTS, metadata={"dates_touched": ["2025-07-09"]}))
         [request] = _evaluate(touched_dates_sensor, cursor=first.cursor, instance=instance).run_requests
         assert (request.tags[RANGE_START_TAG], request.tags[RANGE_END_TAG]) == ("2025-07-02", "2025-07-09")
+
+
+def _finished_run(instance, tags):
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    return create_run_for_test(instance, job_name="usage_refresh_job", tags=tags, status=DagsterRunStatus.SUCCESS)
+
+
+def _follow_up(instance, run):
+    from dagster import DagsterEvent, DagsterEventType, build_run_status_sensor_context
+
+    event = DagsterEvent(DagsterEventType.RUN_SUCCESS.value, job_name=run.job_name)
+    context = build_run_status_sensor_context(sensor_name="refresh_follow_up_sensor", dagster_event=event,
+                                              dagster_instance=instance, dagster_run=run)
+    return refresh_follow_up_sensor(context)
+
+
+def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_none():
+    from cloud_analytics.orchestration.jobs import FOLLOW_UP_TAG
+
+    with DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(AssetMaterialization(
+            USAGE_EVENTS, metadata={"dates_touched": ["2025-07-03", "2025-07-10", "2025-08-31"]}))
+        refresh = _finished_run(instance, {RANGE_START_TAG: "2025-07-10", RANGE_END_TAG: "2025-07-10"})
+        requests = _follow_up(instance, refresh)
+        got = {r.job_name: (r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG],
+                            sorted(k.to_user_string() for k in r.asset_selection or [])) for r in requests}
+        assert got == {
+            "customer_health_job": ("2025-08-31", "2025-08-31", []),
+            "usage_refresh_job": ("2025-07-03", "2025-08-31", ["gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"]),
+            "monthly_billing_job": ("2025-07-01", "2025-07-01", ["gold/cost_vs_billing_reconciliation"]),
+        }
+        assert all(r.tags[FOLLOW_UP_TAG] == "true" and r.run_key.startswith(f"follow-up-{refresh.run_id}")
+                   for r in requests)
+        follow_up = _finished_run(instance, {RANGE_START_TAG: "2025-07-03", RANGE_END_TAG: "2025-08-31",
+                                             FOLLOW_UP_TAG: "true"})
+        skipped = _follow_up(instance, follow_up)
+        assert isinstance(skipped, SkipReason) and "itself a follow-up" in skipped.skip_message

@@ -52,7 +52,8 @@ def org_daily_usage_by_service(events: DataFrame) -> DataFrame:
         *usage_aggregates("daily_cost_usd_exact"),
         F.sum("genai_tokens").try_cast("bigint").alias("genai_tokens"),
         count_if(F.col("is_anomaly")).alias("anomaly_count"),
-        count_if(F.col("cost_usd_increment") < 0).alias("negative_cost_count"),
+        # The rule's threshold, not a second one: rows below it reach gold only in flag-only mode.
+        count_if(F.array_contains(F.col("dq_flags"), "EV-05")).alias("negative_cost_count"),
     )
     return contract(daily.withColumns({
         "daily_cost_usd": cents(F.col("daily_cost_usd_exact")),

@@ -9,7 +9,13 @@ layer and partitions without an edit here.
 | monthly_billing_job | month | monthly schedule | invoices, revenue marts, revenue serving table |
 | usage_stream_job | stream trigger | file sensor | bronze usage events + the speed layer |
 | usage_refresh_job | event days (range) | touched-dates sensor, daily schedule | silver events, usage marts, usage serving tables |
-| customer_health_job | event day | daily schedule | customer 360, its serving table, cost baselines |
+| customer_health_job | event day | refresh follow-up, daily schedule | customer 360, its serving table, cost baselines |
+
+A refresh leaves three follow-up runs (``ranges.follow_ups``; the refresh follow-up sensor and
+``make run`` both run them): customer health as of the newest event date, the anomaly mart and
+its serving table over every event date (its baselines are whole-history), and the billing
+reconciliation for the months of the refreshed dates. Nothing derived from a touched date stays
+stale until a schedule happens to run.
 
 ``make run`` runs the same jobs, layer by layer (``runner.py``).
 """
@@ -29,6 +35,11 @@ HEALTH_JOB = "customer_health_job"
 
 TICKET_MARTS = ("tickets_by_org_date",)
 HEALTH_MARTS = ("customer_360",)
+# Usage-derived marts outside the touched dates' partitions (the follow-ups of a refresh, ``ranges.follow_ups``):
+# the anomaly mart's baselines span each org and service's whole history, the reconciliation is monthly.
+ANOMALY_MARTS = ("cost_anomaly_mart",)
+RECONCILIATION_MARTS = ("cost_vs_billing_reconciliation",)
+FOLLOW_UP_TAG = "cloud_analytics/follow_up"  # on the runs a refresh leaves to do (never followed up again)
 
 STREAM_KEYS: list[AssetKey] = spec_keys(partitions="stream_runs")
 SNAPSHOT_KEYS: list[AssetKey] = [
@@ -50,6 +61,10 @@ HEALTH_KEYS: list[AssetKey] = [
     *serving_of(HEALTH_MARTS),
     *spec_keys(layer="gold", partitions=None, exclude=TICKET_MARTS),  # cost baselines: learned from every event
 ]
+
+ANOMALY_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=ANOMALY_MARTS), *serving_of(ANOMALY_MARTS)]
+RECONCILIATION_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=RECONCILIATION_MARTS),
+                                       *serving_of(RECONCILIATION_MARTS)]
 
 JOB_KEYS: dict[str, list[AssetKey]] = {
     SNAPSHOT_JOB: SNAPSHOT_KEYS, TICKETS_JOB: TICKETS_KEYS, BILLING_JOB: BILLING_KEYS,

@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from dagster import AssetKey
+
+from cloud_analytics.orchestration.jobs import ANOMALY_KEYS, BILLING_JOB, HEALTH_JOB, RECONCILIATION_KEYS, REFRESH_JOB
+
 Range = tuple[str, str]
 
 
@@ -23,13 +27,15 @@ class Plan:
     partition_key: str | None = None
     partition_range: Range | None = None
     inputs: str = ""  # fingerprints of the landed input, tagged on the run (``orchestration.inputs``)
+    selection: tuple[AssetKey, ...] = ()  # a subset of the job's assets (empty: the whole job)
 
     @property
     def label(self) -> str:
+        job = f"{self.job} [{', '.join(k.to_user_string() for k in self.selection)}]" if self.selection else self.job
         if self.partition_range:
             first, last = self.partition_range
-            return f"{self.job} {first}" if first == last else f"{self.job} {first}..{last}"
-        return f"{self.job} {self.partition_key}" if self.partition_key else self.job
+            return f"{job} {first}" if first == last else f"{job} {first}..{last}"
+        return f"{job} {self.partition_key}" if self.partition_key else job
 
 
 def span(keys: Iterable[str]) -> Range | None:
@@ -65,3 +71,23 @@ def dates_to_rebuild(touched: set[str], ever_touched: set[str], materialized: di
 def newest_date(ever_touched: set[str]) -> Range | None:
     """customer_360 (and what derives from it) is rebuilt as of the newest event date."""
     return (max(ever_touched),) * 2 if ever_touched else None
+
+
+def follow_ups(refreshed: Range | None, ever_touched: set[str], billing_months: list[str]) -> list[Plan]:
+    """The runs a usage refresh over ``refreshed`` (event days) leaves to do, so that nothing
+    derived from a touched date is stale: customer 360 (with its serving table and the cost
+    baselines) as of the newest event date; the cost anomaly mart and its serving table over
+    every event date, since a day's baseline is its org and service's whole history (skipped
+    when the refresh covered them all); the billing reconciliation for the months holding
+    refreshed days (``billing_months``: the monthly partition keys, ``YYYY-MM-01``)."""
+    if refreshed is None:
+        return []
+    plans = [Plan(HEALTH_JOB, partition_range=newest_date(ever_touched | set(refreshed)))]
+    history = span(ever_touched | set(refreshed))
+    if history != refreshed:
+        plans.append(Plan(REFRESH_JOB, partition_range=history, selection=tuple(ANOMALY_KEYS)))
+    first, last = refreshed[0][:7], refreshed[1][:7]
+    months = [m for m in billing_months if first <= m[:7] <= last]
+    if months:
+        plans.append(Plan(BILLING_JOB, partition_range=(months[0], months[-1]), selection=tuple(RECONCILIATION_KEYS)))
+    return plans

@@ -23,6 +23,7 @@ from cloud_analytics.orchestration import inputs, ranges
 from cloud_analytics.orchestration.catalog import is_partitioned
 from cloud_analytics.orchestration.jobs import (
     BILLING_JOB,
+    FOLLOW_UP_TAG,
     HEALTH_JOB,
     JOB_KEYS,
     REFRESH_JOB,
@@ -40,6 +41,7 @@ STAGES = ("bronze", "silver", "gold", "serving")
 ORDER = (SNAPSHOT_JOB, BILLING_JOB, STREAM_JOB, REFRESH_JOB, TICKETS_JOB, HEALTH_JOB)
 USAGE_EVENTS = AssetKey(["bronze", "usage_events"])
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+FOLLOW_UP_TAGS = {FOLLOW_UP_TAG: "true"}
 
 
 @dataclass
@@ -318,6 +320,34 @@ def run_jobs(defs: Definitions, instance: DagsterInstance, log: Callable[[str], 
             if on_step is not None:
                 on_step(step)
             touched |= set(step.materializations.get("bronze/usage_events", {}).get("dates_touched") or [])
+    if layers is None or "gold" in layers:
+        steps += run_follow_ups(defs, instance, plans, log, on_step)
+    return steps
+
+
+def run_follow_ups(defs: Definitions, instance: DagsterInstance, plans: dict[str, ranges.Plan | None],
+                   log: Callable[[str], None], on_step: Callable[[StepResult], None] | None) -> list[StepResult]:
+    """What the refresh this call ran leaves stale (``ranges.follow_ups``), the runs the refresh
+    follow-up sensor launches in ``dagster dev``, minus what this call already rebuilt after the
+    refresh: customer health (its turn comes after the refresh) and billing months it planned."""
+    refresh = plans.get(REFRESH_JOB)
+    if refresh is None:
+        return []
+    ever, _ = touched_dates(instance)
+    steps = []
+    for follow in ranges.follow_ups(refresh.partition_range, ever, billing_monthly.get_partition_keys()):
+        done = plans.get(follow.job)
+        if follow.job == HEALTH_JOB and follow.job in plans:
+            continue
+        if (follow.job == BILLING_JOB and done is not None and done.partition_range
+                and done.partition_range[0] <= follow.partition_range[0]
+                and follow.partition_range[1] <= done.partition_range[1]):
+            continue
+        step = run_job(defs, follow, instance, selection=list(follow.selection) or None, log=log,
+                       name=f"follow-up: {follow.label}", tags=FOLLOW_UP_TAGS)
+        steps.append(step)
+        if on_step is not None:
+            on_step(step)
     return steps
 
 

@@ -1,6 +1,7 @@
 """Sensors: new event files trigger a stream run; the dates stream runs touched trigger the
 rebuild of exactly those usage-derived daily partitions (silver, gold, serving), chosen by the
-same planning function as ``make run`` (``ranges.dates_to_rebuild``).
+same planning function as ``make run`` (``ranges.dates_to_rebuild``); a refresh that succeeded
+triggers its follow-ups (``ranges.follow_ups``, as ``make run`` runs them).
 
 The file sensor's cursor is the set of file names already handed to a stream run (not the
 newest mtime: files may land out of order). What counts as a complete landed file is defined
@@ -24,18 +25,24 @@ from dagster import (
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
+    run_status_sensor,
     sensor,
 )
 
 from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.landing.files import complete_event_files
 from cloud_analytics.orchestration import ranges
-from cloud_analytics.orchestration.jobs import REFRESH_JOB, REFRESH_KEYS, STREAM_JOB
-from cloud_analytics.orchestration.runner import materialized, range_tags, stream_run_key, touched_dates
-from cloud_analytics.partitions import stream_runs
+from cloud_analytics.orchestration.jobs import (
+    BILLING_JOB, FOLLOW_UP_TAG, HEALTH_JOB, REFRESH_JOB, REFRESH_KEYS, STREAM_JOB, jobs,
+)
+from cloud_analytics.orchestration.runner import (
+    RANGE_END_TAG, RANGE_START_TAG, materialized, range_tags, stream_run_key, touched_dates,
+)
+from cloud_analytics.partitions import billing_monthly, stream_runs
 from cloud_analytics.resources.lake import LakeResource
 
 # A stream run goes ahead of queued refreshes: it is what a landed file's latency waits for.
@@ -44,6 +51,8 @@ STREAM_TAGS = {"cloud_analytics/stream": "true", "dagster/max_retries": "3", "da
 WAITING_TO_START = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING]
 PARENT_RUN_TAG = "dagster/parent_run_id"  # set on a retry of an earlier run
 REFRESH_TAGS = {"cloud_analytics/refresh": "true", "dagster/max_retries": "2"}
+FOLLOW_UP_TAGS = {FOLLOW_UP_TAG: "true", "dagster/max_retries": "2"}
+_JOBS = {job.name: job for job in jobs}
 
 
 def build_sensors(interval_s: int = 30) -> list:
@@ -101,4 +110,24 @@ def build_sensors(interval_s: int = 30) -> list:
             cursor=str(newest),
         )
 
-    return [usage_event_files_sensor, touched_dates_sensor]
+    @run_status_sensor(
+        run_status=DagsterRunStatus.SUCCESS, name="refresh_follow_up_sensor", minimum_interval_seconds=interval_s,
+        monitored_jobs=[_JOBS[REFRESH_JOB]], request_jobs=[_JOBS[j] for j in (HEALTH_JOB, REFRESH_JOB, BILLING_JOB)],
+        default_status=DefaultSensorStatus.RUNNING,
+        description="After a usage refresh succeeds, rebuilds what derives from its dates outside their partitions: "
+                    "customer 360 as of the newest event date, the anomaly mart over every date (whole-history "
+                    "baselines) and the billing reconciliation of the refreshed months.")
+    def refresh_follow_up_sensor(context: RunStatusSensorContext):
+        run = context.dagster_run
+        if FOLLOW_UP_TAG in run.tags:
+            return SkipReason(f"run {run.run_id[:8]} is itself a follow-up")
+        if RANGE_START_TAG not in run.tags:
+            return SkipReason(f"refresh run {run.run_id[:8]} has no date range (not launched by the platform)")
+        refreshed = (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG])
+        ever, _ = touched_dates(context.instance)
+        plans = ranges.follow_ups(refreshed, ever, billing_monthly.get_partition_keys())
+        return [RunRequest(run_key=f"follow-up-{run.run_id}-{plan.job}", job_name=plan.job,
+                           asset_selection=list(plan.selection) or None,
+                           tags={**range_tags(plan.partition_range), **FOLLOW_UP_TAGS}) for plan in plans]
+
+    return [usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from cloud_analytics.quality.model import FIX_AND_FLAG, QUARANTINE, Lookup, Rule
+from cloud_analytics.quality.model import DEFAULT_POLICY, FIX_AND_FLAG, QUARANTINE, Lookup, Policy, Rule
 from cloud_analytics.quality.rules import PARTITION_COLUMNS, lookups_for, rules_for
 
 EMAIL_LOCAL_PART = r"[A-Za-z0-9._%+\-]+@(?=[A-Za-z0-9.\-]+\.[A-Za-z]{2,})"
@@ -78,15 +78,16 @@ class Evaluation:
         )
 
 
-def evaluate(df: DataFrame, table: str, refs: Mapping[str, DataFrame] | None = None) -> Evaluation:
-    """Apply the rules of ``table`` to ``df`` (a bronze frame of that table).
+def evaluate(df: DataFrame, table: str, refs: Mapping[str, DataFrame] | None = None,
+             policy: Policy = DEFAULT_POLICY) -> Evaluation:
+    """Apply the rules of ``table`` under ``policy`` to ``df`` (a bronze frame of that table).
 
     ``refs`` holds the reference frames the rules need, by name: ``orgs`` (org_id,
     signup_date) and ``resources`` (resource_id, org_id, created_at); ``rules.refs_for(table)``
     lists which. Silver's current views fit; an SCD2 history fits too (one row per key is
     kept), and is the safer choice for events of a resource deleted since.
     """
-    rules = rules_for(table)
+    rules = rules_for(table, policy)
     columns = df.columns
     partition = PARTITION_COLUMNS[table]
     if partition not in columns:

@@ -53,6 +53,36 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Policy:
+    """The rule choices a deployment makes, from settings (via the quality resource).
+
+    ``min_cost_increment``: the lowest ``cost_usd_increment`` a usage event may carry (EV-05;
+    the specification's business rule is ``>= -0.01``, rounding noise above it). Events below
+    it are quarantined, unless ``negative_costs`` is ``flag``: teams that book such rows as
+    credits keep them, flagged, in every mart.
+    """
+
+    min_cost_increment: float = -0.01
+    negative_costs: str = QUARANTINE
+
+    def __post_init__(self) -> None:
+        if self.negative_costs not in (QUARANTINE, FLAG):
+            raise ValueError(f"negative_costs must be {QUARANTINE!r} or {FLAG!r}, got {self.negative_costs!r}")
+
+    @classmethod
+    def of(cls, settings) -> "Policy":
+        """The policy of anything carrying the two settings (Settings, the quality resource)."""
+        return cls(min_cost_increment=settings.min_cost_increment, negative_costs=settings.negative_costs)
+
+    @property
+    def quarantines_negative_costs(self) -> bool:
+        return self.negative_costs == QUARANTINE
+
+
+DEFAULT_POLICY = Policy()
+
+
+@dataclass(frozen=True)
 class Lookup:
     """A reference frame joined to the evaluated rows by key (left join, one row per key).
 

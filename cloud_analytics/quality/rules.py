@@ -11,9 +11,16 @@ from __future__ import annotations
 from cloud_analytics.bronze.specs import CSV_SOURCES, USAGE_EVENTS
 from cloud_analytics.quality import rules_events, rules_tables
 from cloud_analytics.quality.common import LOOKUPS
-from cloud_analytics.quality.model import Lookup, Rule
+from cloud_analytics.quality.model import DEFAULT_POLICY, Lookup, Policy, Rule
 
-RULES: list[Rule] = rules_tables.RULES + rules_events.RULES
+
+def all_rules(policy: Policy = DEFAULT_POLICY) -> list[Rule]:
+    """Every rule under ``policy`` (only EV-05 depends on it)."""
+    return rules_tables.RULES + rules_events.rules(policy)
+
+
+# The catalog under the default policy: what the docs and the rules table show.
+RULES: list[Rule] = all_rules()
 
 # The column whose value is a row's partition (day, snapshot day or invoice month).
 PARTITION_COLUMNS: dict[str, str] = {
@@ -27,11 +34,11 @@ CATALOG_SCHEMA = (
 )
 
 
-def rules_for(table: str) -> list[Rule]:
+def rules_for(table: str, policy: Policy = DEFAULT_POLICY) -> list[Rule]:
     """The rules of ``table`` in evaluation order (an unknown table is an error, not [])."""
     if table not in PARTITION_COLUMNS:
         raise KeyError(f"no data-quality rules for table {table!r}; known: {', '.join(TABLES)}")
-    return [rule for rule in RULES if rule.table == table]
+    return [rule for rule in (RULES if policy == DEFAULT_POLICY else all_rules(policy)) if rule.table == table]
 
 
 def lookups_for(table: str) -> list[Lookup]:

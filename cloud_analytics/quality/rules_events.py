@@ -1,4 +1,5 @@
-"""The rules of the usage_events table, in evaluation order.
+"""The rules of the usage_events table, in evaluation order (``rules(policy)``: EV-05 follows
+the deployment's choice of threshold and action).
 
 Order matters only for quarantine rules: the first one that fires names the row's
 quarantine reason (all fired ids are kept beside it), so the most specific comes first
@@ -13,13 +14,14 @@ from pyspark.sql import functions as F
 from cloud_analytics.bronze.schemas import EVENT_SCHEMA_VERSIONS
 from cloud_analytics.quality import common
 from cloud_analytics.quality.domains import blank, canonical, unit_for_metric
-from cloud_analytics.quality.model import FIX_AND_FLAG, FLAG, QUARANTINE, Rule
+from cloud_analytics.quality.model import DEFAULT_POLICY, FIX_AND_FLAG, FLAG, QUARANTINE, Policy, Rule
 
 T = "usage_events"
 KNOWN_VERSIONS = sorted(EVENT_SCHEMA_VERSIONS)
 TOKEN_VERSIONS = sorted(v for v, fields in EVENT_SCHEMA_VERSIONS.items()
                         if "genai_tokens" in dict(fields))
-NEGATIVE_COST_TOLERANCE = -0.01  # EV-05: rounding noise above this is not an anomaly
+# The columns every gold key and Cassandra clustering key of usage is built from (EV-08).
+KEY_DIMENSIONS = ("service", "region", "metric")
 
 
 def _copy_number() -> Column:
@@ -41,7 +43,31 @@ def _resource_reason() -> Column:
                                 F.col("_ref_res_org_id"), F.lit("', not to "), common.quoted("org_id"))))
 
 
-RULES: list[Rule] = [
+def _blank_dimensions() -> Column:
+    return F.array_contains(F.array(*[blank(c) for c in KEY_DIMENSIONS]), True)
+
+
+def _blank_dimensions_reason() -> Column:
+    return F.concat(F.lit("missing "), F.concat_ws(", ", *[F.when(blank(c), F.lit(c)) for c in KEY_DIMENSIONS]))
+
+
+def min_cost(policy: Policy) -> Rule:
+    """EV-05 as the deployment chose it: quarantine (the specification) or flag (credits)."""
+    floor = policy.min_cost_increment
+    if policy.quarantines_negative_costs:
+        return Rule("EV-05", T, f"cost_usd_increment >= {floor} (the minimum increment).", "error", QUARANTINE,
+                    "The specification's business rule: a charge below the minimum is an error or an "
+                    "unbooked refund and must not reach any cost figure; above it is rounding noise. "
+                    "Teams that book such rows as credits set CLOUD_ANALYTICS_NEGATIVE_COSTS=flag.",
+                    condition=lambda: F.col("cost_usd_increment") < floor,
+                    reason=lambda: F.concat(common.quoted("cost_usd_increment"), F.lit(f" below the minimum {floor}")))
+    return Rule("EV-05", T, f"cost_usd_increment < {floor} is a credit, kept and flagged.", "warning", FLAG,
+                "Flag-only mode (CLOUD_ANALYTICS_NEGATIVE_COSTS=flag): such rows are booked as credits, so "
+                "they stay in every cost figure and are counted in negative_cost_count.",
+                condition=lambda: F.col("cost_usd_increment") < floor)
+
+
+_HEAD: list[Rule] = [
     Rule("EV-01", T, "event_id is present and unique; extra copies are quarantined.", "error", QUARANTINE,
          "A re-delivered event would double its usage and cost; the first ingested copy is kept.",
          condition=lambda: blank("event_id") | (_copy_number() > 1),
@@ -67,14 +93,22 @@ RULES: list[Rule] = [
          | ~F.col("_ref_res_org_id").eqNullSafe(F.col("org_id")),
          reason=_resource_reason, needs=("resource",)),
     common.in_domain(T),
+    Rule("EV-08", T, f"{', '.join(KEY_DIMENSIONS)} are present (not null or blank).", "error", QUARANTINE,
+         "They key every usage mart and the Cassandra clustering columns; an event without one "
+         "cannot be grouped, and a null clustering value cannot be written at all.",
+         condition=_blank_dimensions, reason=_blank_dimensions_reason),
+]
+
+_TAIL: list[Rule] = [
     Rule("EV-03", T, "unit missing while value present: impute it from the metric.", "info", FIX_AND_FLAG,
          "The unit is fully determined by the metric (requests→count, cpu_hours→hours, "
          "storage_gb_hours→gb_hours), so the value is usable.",
          condition=lambda: blank("unit") & F.col("value").isNotNull(),
          fixes=(("unit", lambda: unit_for_metric("metric")),)),
-    Rule("EV-05", T, f"cost_usd_increment < {NEGATIVE_COST_TOLERANCE} is an anomaly.", "warning", FLAG,
-         "A negative charge may be a refund or an error; it is money, so it is kept and flagged.",
-         condition=lambda: F.col("cost_usd_increment") < NEGATIVE_COST_TOLERANCE),
+    Rule("EV-09", T, "value is null while unit is present.", "warning", FLAG,
+         "The producer named a measure but sent no quantity: the event's cost still counts, "
+         "its usage sums do not include it; the flag says which usage is missing.",
+         condition=lambda: F.col("value").isNull() & ~blank("unit") & blank("value_raw")),
     Rule("EV-06", T, f"genai_tokens only on the genai service and schema versions {TOKEN_VERSIONS}.",
          "warning", FLAG, "Tokens elsewhere mean a mislabelled service or a producer bug.",
          condition=lambda: F.col("genai_tokens").isNotNull() & ~(
@@ -85,3 +119,8 @@ RULES: list[Rule] = [
          "usage is real, so it is flagged, not dropped.",
          condition=lambda: F.col("event_date") < F.col("_ref_res_created_at"), needs=("resource",)),
 ]
+
+
+def rules(policy: Policy = DEFAULT_POLICY) -> list[Rule]:
+    """The usage_events rules under ``policy``, in evaluation order."""
+    return [*_HEAD, min_cost(policy), *_TAIL]

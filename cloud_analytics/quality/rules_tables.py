@@ -26,7 +26,12 @@ ORGS = [*_head("customers_orgs"), common.in_domain("customers_orgs"),
         common.nps_in_range("customers_orgs"), *_tail("customers_orgs")]
 
 USERS = [*_head("users"), common.in_domain("users"),
-         common.not_before_org_signup("users", "created_at", "The user's creation"), *_tail("users")]
+         common.not_before_org_signup("users", "created_at", "The user's creation"),
+         Rule("US-01", "users", "last_login is not before created_at.", "warning", FLAG,
+              "A login before the account existed is clock skew or a migrated account; the user is "
+              "real, so the row is kept and flagged, and activity figures can leave it out.",
+              condition=lambda: F.col("last_login") < F.col("created_at")),
+         *_tail("users")]
 
 RESOURCES = [*_head("resources"), common.in_domain("resources"),
              common.not_before_org_signup("resources", "created_at", "The resource's creation"),

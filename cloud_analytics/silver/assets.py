@@ -33,6 +33,7 @@ from cloud_analytics.lib.windows import date_window_predicate, day_window
 from cloud_analytics.partitions import partitions_def
 from cloud_analytics.quality import evaluate, metrics
 from cloud_analytics.resources.lake import LakeResource
+from cloud_analytics.quality.model import Policy
 from cloud_analytics.resources.quality import QualityResource
 from cloud_analytics.resources.spark import SparkResource
 from cloud_analytics.silver import checks
@@ -105,7 +106,7 @@ def conformed_asset(spec: TableSpec):
         source = reader.load(source_layer, source_name).filter(window)
         # Bronze rows counted as the evaluation first reads them (it is cached for three writes).
         counted, bronze = observe(source, {"rows": F.count(F.lit(1))})
-        evaluation = evaluate(counted, spec.name, load_refs(reader, spec.name)).persist()
+        evaluation = evaluate(counted, spec.name, load_refs(reader, spec.name), Policy.of(quality)).persist()
         path = reader.path("silver", spec.name)
         built = spec.build(SilverInputs(evaluation.kept, reader, start, end, pepper=quality.pii_pepper))
         written = generic.Written(built, generic.KeyFigures(not_null=spec.key))

@@ -264,8 +264,8 @@ USAGE_EVENTS = TableSpec(
         ("requests", "double", "value when metric = requests, else null (not measured by this event)."),
         ("cpu_hours", "double", "value when metric = cpu_hours, else null."),
         ("storage_gb_hours", "double", "value when metric = storage_gb_hours, else null."),
-        ("cost_usd_increment", "double", "Cost of the event in USD as recorded; negative values are kept and "
-         "flagged (EV-05)."),
+        ("cost_usd_increment", "double", "Cost of the event in USD as recorded; at least the minimum increment "
+         "(−0.01 by default): lower ones are quarantined by EV-05 (kept and flagged in flag-only mode)."),
         ("schema_version", "int", "Schema version of the event (1 or 2)."),
         ("carbon_kg", "double", "Carbon emitted, kg; null on versions that do not declare it (v1)."),
         ("genai_tokens", "bigint", "GenAI tokens; null on versions that do not declare them (v1)."),

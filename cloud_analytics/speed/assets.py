@@ -29,6 +29,8 @@ from cloud_analytics.partitions import partitions_def
 from cloud_analytics.resources.alerts import AlertWebhookResource
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.lake import LakeResource
+from cloud_analytics.quality.model import Policy
+from cloud_analytics.resources.quality import QualityResource
 from cloud_analytics.resources.spark import SparkResource
 from cloud_analytics.serving.schema import create_schema
 from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, SPEED_FED, SPEED_VIEW, USAGE_ALERTS_BY_ORG, ServingSpec
@@ -85,7 +87,7 @@ class SpeedConfig(Config):
     can_subset=False,
 )
 def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: SparkResource, lake: LakeResource,
-                cassandra: CassandraResource, alert_webhook: AlertWebhookResource):
+                cassandra: CassandraResource, alert_webhook: AlertWebhookResource, quality: QualityResource):
     session = spark.spark_session
     reader = LakeReader(session, lake.root)
     path = lambda spec: reader.path(*spec.key_path)  # noqa: E731
@@ -100,7 +102,8 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
         create_schema(cql)
         stream = SpeedStream(session, paths, context.partition_key, cassandra=cassandra, cassandra_session=cql,
                              max_files_per_trigger=config.max_files_per_trigger,
-                             refs_loader=partial(speed_refs, lake.root), log=context.log.info)
+                             refs_loader=partial(speed_refs, lake.root), log=context.log.info,
+                             policy=Policy.of(quality))
         report = stream.run()
         alerts_in_cassandra = cql.execute("SELECT count(*) FROM usage_alerts_by_org").one()[0]
 
@@ -118,8 +121,9 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
                                         new_alerts, context.partition_key, log=context.log.warning)
 
     windows = session.read.format("delta").load(paths.windows)
-    on_time = report.rows - report.late_rows
+    on_time = report.rows - report.late_rows - report.quarantined_rows
     summary = (f"{report.rows:,} events in {report.batches} micro-batches: {report.late_rows:,} late, "
+               f"{report.quarantined_rows:,} below the minimum cost (EV-05), "
                f"{report.window_rows:,} window rows, {report.alerts} alerts, speed rows "
                f"{report.speed_rows or 'none'}; seconds per phase {report.phase_seconds or 'none'}")
     context.log.info(summary)
@@ -129,7 +133,7 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
 
     yield MaterializeResult(asset_key=_key(USAGE_WINDOWS), metadata=table_metadata(
         session, paths.windows, windows.count(), micro_batches=report.batches, events=report.rows,
-        on_time_rows=on_time, window_rows_written=report.window_rows,
+        on_time_rows=on_time, quarantined_rows=report.quarantined_rows, window_rows_written=report.window_rows,
         watermark=str(report.watermark) if report.watermark else "none", summary=summary, notes=notes,
         phase_seconds=MetadataValue.json(report.phase_seconds)))
     yield MaterializeResult(asset_key=_key(CLOSED_WINDOWS), metadata=table_metadata(

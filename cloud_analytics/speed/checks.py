@@ -21,10 +21,13 @@ def _every_row_seen(given: CheckInput) -> Outcome:
 
 
 def _windows_conserve(given: CheckInput) -> Outcome:
-    """Every on-time row this checkpoint processed is counted once per window it lies in, in an
-    open window's partials or in a closed window's final row (rolling up moves, never loses)."""
+    """Every on-time row this checkpoint processed (and EV-05 did not quarantine) is counted once per
+    window it lies in, in an open window's partials or in a closed window's final row (rolling up
+    moves, never loses)."""
     state = given.read("speed", "_stream_state").filter(F.col("checkpoint_id") == given.params["checkpoint_id"])
-    on_time = int(state.agg(F.sum(F.col("rows") - F.col("late_rows"))).first()[0] or 0)
+    # A state row written before EV-05 quarantined in the speed layer has no quarantined_rows.
+    quarantined = F.coalesce(F.col("quarantined_rows"), F.lit(0)) if "quarantined_rows" in state.columns else F.lit(0)
+    on_time = int(state.agg(F.sum(F.col("rows") - F.col("late_rows") - quarantined)).first()[0] or 0)
     open_events = int(given.written.agg(F.sum("event_count")).first()[0] or 0)
     closed_events = int(given.read("speed", "closed_windows").agg(F.sum("event_count")).first()[0] or 0)
     return Outcome(open_events + closed_events == WINDOWS_PER_ROW * on_time,

@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from cloud_analytics.gold.product import genai_tokens_by_org_date
 from cloud_analytics.gold.usage import org_daily_usage_by_service
 from cloud_analytics.quality.engine import evaluate
+from cloud_analytics.quality.model import DEFAULT_POLICY, Policy
 from cloud_analytics.serving.loader import LoadResult, load_window, write_timestamp
 from cloud_analytics.serving.queries import as_date
 from cloud_analytics.serving.specs import GENAI_BY_ORG_DAY, ORG_DAILY_USAGE, SERVING_BY_NAME
@@ -51,10 +52,10 @@ def dates_to_serve(dates: list[date], covered_until: date | None) -> list[date]:
     return sorted(d for d in dates if covered_until is None or d > covered_until)
 
 
-def speed_events(bronze: DataFrame, refs: dict[str, DataFrame]) -> DataFrame:
+def speed_events(bronze: DataFrame, refs: dict[str, DataFrame], policy: Policy = DEFAULT_POLICY) -> DataFrame:
     """Bronze events → the conformed, quality-checked events the gold formulas take
     (without silver's enrichment and anomaly flags, which need the full history)."""
-    kept = evaluate(bronze, "usage_events", refs).kept
+    kept = evaluate(bronze, "usage_events", refs, policy).kept
     return conform_events(kept).withColumns({
         "plan_tier": F.lit(None).cast("string"), "industry": F.lit(None).cast("string"),
         "is_anomaly": F.lit(False)})
@@ -90,7 +91,8 @@ def update_speed_state(session, table: str, newest: date | None) -> None:
 
 
 def serve_dates(spark: SparkSession, session, bronze_path: str, refs: dict[str, DataFrame] | None,
-                dates: list[date], target: str, log=print, seconds: dict[str, float] | None = None) -> dict[str, int]:
+                dates: list[date], target: str, log=print, seconds: dict[str, float] | None = None,
+                policy: Policy = DEFAULT_POLICY) -> dict[str, int]:
     """Write the speed rows of ``dates`` (after each table's batch watermark); rows per table.
     ``seconds`` gains the time spent computing the rows (``serve_spark``) and writing them
     (``serve_cassandra``): the two parts of a landed file's latency that are the speed layer's."""
@@ -108,7 +110,7 @@ def serve_dates(spark: SparkSession, session, bronze_path: str, refs: dict[str, 
         started = time.monotonic()
         bronze = spark.read.format("delta").load(bronze_path).filter(F.col("event_date").isin(todo))
         # A few thousand rows per date at most: collected first, so the write is timed apart.
-        rows = speed_frames(speed_events(bronze, refs))[table].collect()
+        rows = speed_frames(speed_events(bronze, refs, policy))[table].collect()
         computed = time.monotonic()
         result = write_speed_rows(session, table, rows, target)
         update_speed_state(session, table, todo[-1])

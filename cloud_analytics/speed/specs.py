@@ -119,6 +119,8 @@ STREAM_STATE = TableSpec(
         _BATCH, _RUN,
         ("rows", "bigint", "Events of the batch."),
         ("late_rows", "bigint", "Of those, older than the watermark."),
+        ("quarantined_rows", "bigint", "Of the batch's events, below the minimum cost increment (EV-05 "
+                                       "quarantines them): in no window, late count, alert or serving row."),
         ("window_rows", "bigint", "Window partial rows the batch wrote."),
         ("alerts", "bigint", "Alerts the batch raised."),
         ("batch_max_event_ts", "timestamp", "Newest event time of the batch."),

@@ -30,6 +30,7 @@ from cloud_analytics.lib.delta_io import ensure_table, table_exists
 from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_id, run_available_now
 from cloud_analytics.lib.windows import newest
 from cloud_analytics.quality.domains import canonical
+from cloud_analytics.quality.model import DEFAULT_POLICY, Policy
 from cloud_analytics.serving.loader import load_window
 from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, USAGE_ALERTS_BY_ORG
 from cloud_analytics.speed import alerts as speed_alerts
@@ -74,6 +75,7 @@ class SpeedReport:
     batch_ids: list[int] = field(default_factory=list)
     rows: int = 0
     late_rows: int = 0
+    quarantined_rows: int = 0
     window_rows: int = 0
     alerts: int = 0
     speed_rows: dict[str, int] = field(default_factory=dict)
@@ -92,11 +94,19 @@ def conform(batch: DataFrame) -> DataFrame:
         canonical("metric", "metric").alias("metric"), "value", "cost_usd_increment")
 
 
+def below_min_cost(policy: Policy):
+    """True on the events EV-05 quarantines under ``policy`` (never true in flag-only mode)."""
+    if not policy.quarantines_negative_costs:
+        return F.lit(False)
+    return F.coalesce(F.col("cost_usd_increment") < policy.min_cost_increment, F.lit(False))
+
+
 class SpeedStream:
     """Runs the speed layer once (availableNow) and reports what it did."""
 
     def __init__(self, spark: SparkSession, paths: SpeedPaths, stream_run: str, cassandra=None,
-                 cassandra_session=None, max_files_per_trigger: int = 1000, refs_loader=None, log=print):
+                 cassandra_session=None, max_files_per_trigger: int = 1000, refs_loader=None, log=print,
+                 policy: Policy = DEFAULT_POLICY):
         self.spark = spark
         self.paths = paths
         self.stream_run = stream_run
@@ -105,6 +115,7 @@ class SpeedStream:
         self.max_files = max_files_per_trigger
         self.refs_loader = refs_loader  # (spark) -> quality refs for serving rows, or None when silver is missing
         self.log = log
+        self.policy = policy
         self.report = SpeedReport()
         self.app_id = ""
 
@@ -127,7 +138,7 @@ class SpeedStream:
         if not alerting:
             self._note("no cost baselines yet (gold/cost_baselines): alerts start once the batch layer has run")
         batch = SpeedBatch(self.paths, self.stream_run, self.app_id, alerting, dims, self.cassandra,
-                           self.refs_loader, log=self.log, cql=self.session)
+                           self.refs_loader, log=self.log, cql=self.session, policy=self.policy)
         source = (self.spark.readStream.format("delta").option("maxFilesPerTrigger", self.max_files)
                   .load(self.paths.bronze))
         run = run_available_now(source, self.paths.checkpoint, f"speed_usage_{self.stream_run}", batch,
@@ -147,6 +158,7 @@ class SpeedStream:
             report.batches += 1
             report.rows += row["rows"]
             report.late_rows += row["late_rows"]
+            report.quarantined_rows += row["quarantined_rows"] or 0
             report.window_rows += row["window_rows"]
             report.alerts += row["alerts"]
             report.dates.update(row["dates"] or [])
@@ -175,6 +187,7 @@ class SpeedBatch:
     refs_loader: Callable | None = None
     log: Callable[[str], None] = print
     cql: object = None  # an open Cassandra session (the caller's, or one opened here on first use)
+    policy: Policy = DEFAULT_POLICY  # EV-05: events it quarantines reach no window, alert or serving row
 
     def __getstate__(self) -> dict:
         # The caller's logger and Cassandra session stay in the caller; a copy opens its own.
@@ -202,11 +215,14 @@ class SpeedBatch:
 
     def _write_batch(self, spark: SparkSession, events: DataFrame, batch_id: int) -> None:
         clock = Phases()
+        below = below_min_cost(self.policy)
         stats = events.agg(F.count(F.lit(1)).alias("rows"), F.max("event_ts").alias("max_ts"),
-                           F.collect_set("event_date").alias("dates")).first()
-        rows = int(stats["rows"])
+                           F.collect_set("event_date").alias("dates"),
+                           F.count_if(below).alias("quarantined")).first()
+        rows, quarantined_rows = int(stats["rows"]), int(stats["quarantined"])
         if rows == 0:
             return
+        events = events.filter(~below) if quarantined_rows else events
         prior = self._prior_max_event_ts(spark, batch_id)
         wm_value = batch_watermark(prior, stats["max_ts"])
         wm = as_watermark(wm_value)
@@ -220,7 +236,7 @@ class SpeedBatch:
         if self.cassandra is not None:
             refs = self.refs_loader(spark) if self.refs_loader else None
             speed_rows = serve_dates(spark, self._session(), self.paths.bronze, refs, dates, self.cassandra.target,
-                                     log=self.log, seconds=clock.seconds)
+                                     log=self.log, seconds=clock.seconds, policy=self.policy)
         clock.lap("serve_other")
 
         late = late_counts(events, wm).withColumns({"watermark": wm, **tag}).withColumn("late_date", F.current_date())
@@ -243,12 +259,13 @@ class SpeedBatch:
         clock.lap("alerts")
 
         state = spark.createDataFrame(
-            [(self.app_id, batch_id, self.stream_run, rows, late_rows, window_rows, alert_count, stats["max_ts"],
-              latest, wm_value, dates, speed_rows, clock.rounded())], _STATE_ROW_SCHEMA,
+            [(self.app_id, batch_id, self.stream_run, rows, late_rows, quarantined_rows, window_rows, alert_count,
+              stats["max_ts"], latest, wm_value, dates, speed_rows, clock.rounded())], _STATE_ROW_SCHEMA,
         ).withColumn("ingest_ts", F.current_timestamp()).withColumn("state_date", F.current_date())
         # A state table from before the batch dates, speed rows and timings were recorded gains the columns.
         append_once(state, self.paths.state, self.app_id, batch_id, merge_schema=True)
         self.log(f"speed micro-batch {batch_id}: {rows:,} events, {late_rows:,} late (watermark {wm_value}), "
+                 f"{quarantined_rows:,} below the minimum cost (EV-05), "
                  f"{window_rows:,} window rows, {alert_count} alerts, {len(dates)} dates; seconds {clock.rounded()}")
 
     def _roll_up(self, spark: SparkSession, batch_id: int, close_at: datetime | None, latest: datetime) -> int:

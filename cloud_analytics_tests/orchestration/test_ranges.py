@@ -53,3 +53,29 @@ def test_plan_labels():
     assert Plan("daily_snapshot_job", partition_key="2026-11-30").label == "daily_snapshot_job 2026-11-30"
     assert Plan("customer_health_job", partition_range=("2025-08-31", "2025-08-31")).label == \
         "customer_health_job 2025-08-31"
+
+
+def test_a_refresh_is_followed_by_health_the_whole_anomaly_history_and_its_months_reconciliation():
+    from cloud_analytics.orchestration.jobs import ANOMALY_KEYS, RECONCILIATION_KEYS
+    from cloud_analytics.orchestration.ranges import follow_ups
+
+    ever = {"2025-07-03", "2025-07-20", "2025-08-31"}
+    plans = follow_ups(("2025-07-20", "2025-08-02"), ever, MONTHS)
+    assert [(p.job, p.partition_range, p.selection) for p in plans] == [
+        ("customer_health_job", ("2025-08-31", "2025-08-31"), ()),
+        ("usage_refresh_job", ("2025-07-03", "2025-08-31"), tuple(ANOMALY_KEYS)),
+        ("monthly_billing_job", ("2025-07-01", "2025-08-01"), tuple(RECONCILIATION_KEYS)),
+    ]
+    assert {k.to_user_string() for k in ANOMALY_KEYS} == {"gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"}
+    assert [k.to_user_string() for k in RECONCILIATION_KEYS] == ["gold/cost_vs_billing_reconciliation"]
+
+
+def test_a_refresh_of_the_whole_history_needs_no_anomaly_follow_up_and_nothing_follows_no_refresh():
+    from cloud_analytics.orchestration.ranges import follow_ups
+
+    plans = follow_ups(("2025-07-03", "2025-08-31"), {"2025-07-03", "2025-08-31"}, MONTHS)
+    assert [p.job for p in plans] == ["customer_health_job", "monthly_billing_job"]
+    assert plans[1].partition_range == ("2025-07-01", "2025-08-01")
+    assert follow_ups(None, {"2025-07-03"}, MONTHS) == []
+    # A date the refresh covered that the instance has not recorded yet still counts as history.
+    assert follow_ups(("2025-09-02", "2025-09-02"), set(), MONTHS)[0].partition_range == ("2025-09-02", "2025-09-02")

@@ -20,7 +20,7 @@ def evaluation(spark):
     df = events(
         spark,
         {"event_id": "e1"},                                                       # clean
-        {"event_id": "e2", "cost_usd_increment": -3.0},                           # EV-05 flag
+        {"event_id": "e2", "cost_usd_increment": -3.0},                           # EV-05 quarantine
         {"event_id": "e3", "unit": None},                                         # EV-03 fix
         {"event_id": "e4", "schema_version": 7, "org_id": "org_zz"},              # EV-07 + RI-01 + RI-02
         {"event_id": "e5", "event_date": D2, "service": "quantum", "org_id": "org_zz"},  # RI-01 + RI-02 + DOM-02
@@ -31,12 +31,12 @@ def evaluation(spark):
 def test_kept_plus_quarantined_is_the_input(evaluation):
     df, ev = evaluation
     assert ev.kept.count() + ev.quarantined.count() == df.count() == 5
-    assert sorted(r.event_id for r in ev.kept.collect()) == ["e1", "e2", "e3"]
+    assert sorted(r.event_id for r in ev.kept.collect()) == ["e1", "e3"]
 
 
 def test_one_quarantine_row_per_input_row_when_several_rules_fire(evaluation):
     rows = sorted((r.rule_id, r.rule_ids) for r in evaluation[1].quarantined.collect())
-    assert rows == [("EV-07", ["EV-07", "RI-01", "RI-02"]), ("RI-01", ["RI-01", "RI-02", "DOM-02"])]
+    assert rows == [("EV-05", ["EV-05"]), ("EV-07", ["EV-07", "RI-01", "RI-02"]), ("RI-01", ["RI-01", "RI-02", "DOM-02"])]
 
 
 def test_output_schemas(spark, evaluation):
@@ -49,21 +49,21 @@ def test_output_schemas(spark, evaluation):
 def test_metrics_count_every_rule_in_every_partition(evaluation):
     rows = {(r.partition_date, r.rule_id): (r.failed_count, r.quarantined_count, r.evaluated_count, r.action)
             for r in metrics(evaluation[1]).collect()}
-    assert len(rows) == 2 * 12  # 12 usage_events rules × 2 partitions, zero counts included
+    assert len(rows) == 2 * 14  # 14 usage_events rules × 2 partitions, zero counts included
     assert rows[(D1, "EV-07")] == (1, 1, 4, "quarantine")
     assert rows[(D1, "RI-01")] == (1, 0, 4, "quarantine")
     assert rows[(D1, "RI-02")] == (1, 0, 4, "quarantine")
-    assert rows[(D1, "EV-05")] == (1, 0, 4, "flag")
+    assert rows[(D1, "EV-05")] == (1, 1, 4, "quarantine")
     assert rows[(D1, "EV-03")] == (1, 0, 4, "fix_and_flag")
     assert rows[(D1, "EV-01")] == (0, 0, 4, "quarantine")
     assert rows[(D2, "RI-01")] == (1, 1, 1, "quarantine")
     assert rows[(D2, "DOM-02")] == (1, 0, 1, "quarantine")
-    assert rows[(D2, "EV-05")] == (0, 0, 1, "flag")
+    assert rows[(D2, "EV-05")] == (0, 0, 1, "quarantine")
 
 
 def test_metrics_summary(evaluation):
     summary = metrics_summary(metrics(evaluation[1]))
-    assert (summary["evaluated"], summary["kept"], summary["quarantined"]) == (5, 3, 2)
+    assert (summary["evaluated"], summary["kept"], summary["quarantined"]) == (5, 2, 3)
     assert summary["rules"]["RI-01"] == 2 and summary["rules"]["EV-05"] == 1 and summary["rules"]["EV-01"] == 0
 
 

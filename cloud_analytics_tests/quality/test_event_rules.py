@@ -8,6 +8,7 @@ from datetime import date, datetime
 import pytest
 
 from cloud_analytics.quality import evaluate
+from cloud_analytics.quality.model import Policy
 from cloud_analytics_tests.quality.frames import events, refs
 
 # event_id → the row's overrides of a valid event
@@ -26,6 +27,10 @@ CASES = {
     "evt_unit_blank": {"unit": "", "metric": "storage_gb_hours"},
     "evt_neg": {"cost_usd_increment": -0.5},
     "evt_neg_noise": {"cost_usd_increment": -0.005},
+    "evt_neg_edge": {"cost_usd_increment": -0.01},
+    "evt_no_region": {"region": "  "},
+    "evt_no_service_metric": {"service": None, "metric": ""},
+    "evt_no_value": {"value": None, "value_raw": None},
     "evt_tok_compute": {"genai_tokens": 100},
     "evt_tok_genai": {"service": "genai", "genai_tokens": 100},
     "evt_tok_v1": {"service": "genai", "genai_tokens": 100, "schema_version": 1},
@@ -38,8 +43,9 @@ KEPT = {  # event_id → (dq_flags, unit after fixes)
     "evt_alias": ([], "count"),
     "evt_unit": (["EV-03"], "hours"),
     "evt_unit_blank": (["EV-03"], "gb_hours"),
-    "evt_neg": (["EV-05"], "count"),
     "evt_neg_noise": ([], "count"),
+    "evt_neg_edge": ([], "count"),
+    "evt_no_value": (["EV-09"], "count"),
     "evt_tok_compute": (["EV-06"], "count"),
     "evt_tok_genai": ([], "count"),
     "evt_tok_v1": (["EV-06"], "count"),
@@ -55,6 +61,9 @@ QUARANTINED = {  # event_id → (rule_id, rule_ids, reason)
     "evt_res_missing": ("RI-02", ["RI-02"], "RI-02: resource_id='res_zz' not found in resources"),
     "evt_res_foreign": ("RI-02", ["RI-02"], "RI-02: resource_id='res_b' belongs to org 'org_b', not to org_id='org_a'"),
     "evt_dom": ("DOM-02", ["DOM-02"], "DOM-02: service='quantum' not in domain"),
+    "evt_neg": ("EV-05", ["EV-05"], "EV-05: cost_usd_increment='-0.5' below the minimum -0.01"),
+    "evt_no_region": ("EV-08", ["EV-08"], "EV-08: missing region"),
+    "evt_no_service_metric": ("EV-08", ["EV-08"], "EV-08: missing service, metric"),
     "evt_multi": ("EV-07", ["EV-07", "RI-01", "RI-02"], "EV-07: unknown schema_version 9"),
 }
 
@@ -117,3 +126,25 @@ def test_duplicate_event_ids_keep_the_first_ingested_copy(spark):
         ("events_part_0002.jsonl", "EV-01", "EV-01: event_id missing"),
         ("events_part_0007.jsonl", "EV-01", "EV-01: duplicate of event_id='evt_dup' (extra copy)"),
     ]
+
+
+def test_flag_only_policy_keeps_costs_below_the_minimum_as_flagged_credits(spark):
+    df = events(spark, {"event_id": "evt_neg", "cost_usd_increment": -0.5},
+                {"event_id": "evt_neg_noise", "cost_usd_increment": -0.005})
+    ev = evaluate(df, "usage_events", refs(spark), Policy(negative_costs="flag"))
+    assert ev.quarantined.count() == 0
+    assert sorted((r.event_id, r.dq_flags) for r in ev.kept.collect()) == [("evt_neg", ["EV-05"]), ("evt_neg_noise", [])]
+
+
+def test_the_minimum_cost_increment_is_configurable(spark):
+    df = events(spark, {"event_id": "evt_a", "cost_usd_increment": -0.5},
+                {"event_id": "evt_b", "cost_usd_increment": -1.5})
+    ev = evaluate(df, "usage_events", refs(spark), Policy(min_cost_increment=-1.0))
+    assert [r.event_id for r in ev.kept.collect()] == ["evt_a"]
+    assert [(r.rule_id, r.reason) for r in ev.quarantined.collect()] == [
+        ("EV-05", "EV-05: cost_usd_increment='-1.5' below the minimum -1.0")]
+
+
+def test_an_unknown_negative_cost_action_is_refused():
+    with pytest.raises(ValueError, match="negative_costs must be"):
+        Policy(negative_costs="drop")

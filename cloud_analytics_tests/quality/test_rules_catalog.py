@@ -9,7 +9,8 @@ from cloud_analytics.quality.rules import RULES, TABLES, catalog_rows, refs_for,
 
 EXPECTED_ACTIONS = {
     "RI-01": "quarantine", "RI-02": "quarantine", "EV-01": "quarantine", "EV-02": "quarantine",
-    "EV-03": "fix_and_flag", "EV-04": "quarantine", "EV-05": "flag", "EV-06": "flag", "EV-07": "quarantine",
+    "EV-03": "fix_and_flag", "EV-04": "quarantine", "EV-05": "quarantine", "EV-06": "flag", "EV-07": "quarantine",
+    "EV-08": "quarantine", "EV-09": "flag", "US-01": "flag",
     "BI-01": "flag", "BI-02": "fix_and_flag", "BI-03": "fix_and_flag", "TK-01": "quarantine", "TK-02": "flag",
     "TK-03": "flag", "DOM-01": "flag", "DOM-02": "quarantine", "TI-01": "flag", "CAST-01": "quarantine",
 }

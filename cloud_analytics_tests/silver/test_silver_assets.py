@@ -29,13 +29,16 @@ def test_every_silver_check_passes(silver_run):
 def test_event_figures(silver_run, spark, settings):
     events = _read(spark, settings, "silver", "usage_events")
     assert _quarantined(spark, settings, "usage_events", "EV-04") == 37
-    assert _quarantined(spark, settings, "usage_events") == 37
-    assert events.count() + 37 == 43_200
+    # The landing figures: 211 costs below -0.01, none of them on an event EV-04 quarantines first.
+    assert _quarantined(spark, settings, "usage_events", "EV-05") == 211
+    assert _quarantined(spark, settings, "usage_events") == 37 + 211
+    assert events.count() + 37 + 211 == 43_200
+    assert _flagged(events, "EV-09") == 840  # 877 null values, 37 of them without a unit
     assert _flagged(events, "EV-03") == 2_038
     assert events.filter("unit is null and value is not null").count() == 0
     assert events.filter("value_was_string and value is not null").count() == 1_309
-    negative = events.filter("cost_usd_increment < -0.01")
-    assert negative.count() == 211 and _flagged(negative, "EV-05") == 211
+    assert events.filter("cost_usd_increment < -0.01").count() == 0
+    assert events.filter("cost_usd_increment < 0").count() == 5  # rounding noise in (-0.01, 0) stays
     for rule in ("RI-01", "RI-02"):
         assert _quarantined(spark, settings, "usage_events", rule) == 0
 
@@ -43,6 +46,7 @@ def test_event_figures(silver_run, spark, settings):
 def test_table_figures(silver_run, spark, settings):
     tickets = _read(spark, settings, "silver", "support_tickets")
     assert _flagged(tickets, "TK-02") == 40
+    assert _flagged(_read(spark, settings, "silver", "users"), "US-01") == 232  # last_login before created_at
     billing = _read(spark, settings, "silver", "billing_monthly")
     assert _flagged(billing, "BI-02") == 137 and billing.filter("credits is null").count() == 0
     usd = billing.filter("currency = 'USD'")
