@@ -60,7 +60,7 @@ storage_port: {storage_port}
 start_native_transport: true
 auto_bootstrap: false
 authenticator: {authenticator}
-authorizer: AllowAllAuthorizer
+authorizer: {authorizer}
 commitlog_sync: periodic
 commitlog_sync_period: 10000ms
 auto_snapshot: false
@@ -116,6 +116,9 @@ class LocalNode(LocalServer):
     seed: str = "127.0.0.1"
     initial_token: str | None = None
     password_auth: bool = False
+    # CassandraAuthorizer: roles need GRANTs (needs password_auth). Tests use it to play a managed
+    # cluster's restricted role.
+    authorization: bool = False
     java_home: str = ""  # a JDK 11/17 to prefer (settings: CASSANDRA_JAVA_HOME, else JAVA_HOME)
 
     @classmethod
@@ -147,6 +150,7 @@ class LocalNode(LocalServer):
                 port=self.port,
                 storage_port=self.storage_port,
                 authenticator="PasswordAuthenticator" if self.password_auth else "AllowAllAuthenticator",
+                authorizer="CassandraAuthorizer" if self.authorization else "AllowAllAuthorizer",
                 home=self.home,
             )
         )
@@ -162,6 +166,9 @@ class LocalNode(LocalServer):
                 "them with mvn from jvm/pom-cassandra.xml)."
             )
         jamm = next((j for j in jars if Path(j).name.startswith("jamm-")), None)
+        if self.authorization and not self.password_auth:
+            raise CassandraNodeError("A node with authorization needs password_auth (CassandraAuthorizer "
+                                     "cannot work with AllowAllAuthenticator).")
         yaml_path, logback = self._write_config()
         cmd = [
             java,
@@ -181,6 +188,8 @@ class LocalNode(LocalServer):
             "-Dcassandra.ring_delay_ms=1000",
             "-Dchronicle.analytics.disable=true",
         ]
+        if self.password_auth:  # the default superuser cassandra/cassandra at start, not 10 s later
+            cmd.append("-Dcassandra.superuser_setup_delay_ms=0")
         if jamm:
             cmd.append(f"-javaagent:{jamm}")
         cmd += [f"--add-exports={m}=ALL-UNNAMED" for m in _ADD_EXPORTS]
