@@ -38,6 +38,8 @@ from cloud_analytics.bronze.stream import EventStream, StreamPaths
 from cloud_analytics.lib import checks as generic
 from cloud_analytics.lib.delta_io import ensure_table, replace_where
 from cloud_analytics.lib.metadata import table_metadata
+from cloud_analytics.lib.published import published_table_asset
+from cloud_analytics.lib.spec import CheckInput
 from cloud_analytics.lib.windows import date_window_predicate, day_window, days_in
 from cloud_analytics.partitions import BILLING_START, partitions_def
 from cloud_analytics.resources.lake import LakeResource
@@ -156,6 +158,7 @@ class StreamConfig(Config):
         AssetCheckSpec(generic.KEY_NOT_NULL, asset=USAGE_EVENTS, blocking=True),
         AssetCheckSpec(generic.KEY_UNIQUE, asset=USAGE_EVENTS, blocking=True,
                        description="event_id unique across the whole table"),
+        *(generic.check_spec(USAGE_EVENT_REJECTS, check) for check in REJECTS_SPEC.checks),
     ],
     partitions_def=partitions_def(EVENTS_SPEC.partitions),
     can_subset=False,
@@ -181,7 +184,10 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
     required = (*EVENTS_SPEC.key, "event_ts")
     stats = generic.figures_of(table, generic.KeyFigures(not_null=required, unique=EVENTS_SPEC.key))
     total = int(stats[generic.ROWS])
-    total_rejects = session.read.format("delta").load(paths.rejects).count()
+    rejects_table = session.read.format("delta").load(paths.rejects)
+    total_rejects = rejects_table.count()
+    rejects_checked = [generic.check_result(USAGE_EVENT_REJECTS, check, CheckInput(written=rejects_table, read=None))
+                       for check in REJECTS_SPEC.checks]
     ledger = session.read.format("delta").load(paths.ledger)
     sums = ledger.agg(
         F.sum(F.col("duplicates_in_batch") + F.col("duplicates_existing")).alias("dups"),
@@ -220,7 +226,8 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
     yield generic.key_not_null_result(USAGE_EVENTS, stats, required)
     yield generic.key_unique_result(USAGE_EVENTS, stats, EVENTS_SPEC.key, rows=table,
                                     severity=AssetCheckSeverity.ERROR)
+    yield from rejects_checked
 
 
 csv_assets = [build_csv_asset(source) for source in CSV_SOURCES]
-assets = [*csv_assets, usage_events_stream]
+assets = [*csv_assets, published_table_asset(CSV_REJECTS, slice_name="source"), usage_events_stream]

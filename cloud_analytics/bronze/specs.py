@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cloud_analytics.lib.spec import Column, TableSpec, by_name, columns
+from cloud_analytics.lib.spec import Column, Dep, TableSpec, by_name, columns, ddl
+from cloud_analytics.lib.table_checks import reason_present
 
 EVENTS_DIR = "usage_events_stream"  # the landing folder of the usage-event JSONL files
 
@@ -137,7 +138,7 @@ CSV_REJECTS = TableSpec(
     layer="bronze", name="csv_rejects",
     description="CSV lines that cannot become a bronze row (wrong width, bytes not UTF-8, empty key, unusable "
     "partition value), with the line and the reason. Written by the CSV assets, which replace their own "
-    "source's partition keys; not an asset of its own.",
+    "source's partition keys; this asset publishes and checks it after them.",
     grain="one rejected landing line per partition key (a snapshot source's line, once per snapshot day)",
     columns=columns(
         ("source", "string", "The CSV source (bronze table) the line belongs to; the Delta partition."),
@@ -150,6 +151,8 @@ CSV_REJECTS = TableSpec(
     ),
     key=(),
     partition_column="source",
+    deps=tuple(Dep(source.spec.path, "all") for source in CSV_SOURCES),
+    checks=(reason_present("source", "source_file", "reason"),),
 )
 
 USAGE_EVENTS = TableSpec(
@@ -208,6 +211,7 @@ USAGE_EVENTS_REJECTS = TableSpec(
     key=(),
     partitions="stream_runs",
     partition_column="reject_date",
+    checks=(reason_present("source_file", "reason"),),
 )
 
 # The ledger ``_usage_events_ledger`` is the stream's own bookkeeping (``stream.py``), not a table
@@ -215,12 +219,6 @@ USAGE_EVENTS_REJECTS = TableSpec(
 BRONZE_SPECS: tuple[TableSpec, ...] = (*(s.spec for s in CSV_SOURCES), CSV_REJECTS, USAGE_EVENTS,
                                        USAGE_EVENTS_REJECTS)
 BRONZE_BY_NAME = by_name(BRONZE_SPECS)
-
-
-def ddl(spec: TableSpec) -> str:
-    """The spec's columns as a Spark DDL schema string (``ensure_table``, ``createDataFrame``).
-    Bronze column names are plain identifiers, so they need no quoting."""
-    return ", ".join(f"{c.name} {c.type}" for c in spec.columns)
 
 
 __all__ = ["BRONZE_BY_NAME", "BRONZE_SPECS", "CSV_REJECTS", "CSV_SOURCES", "CSV_SOURCES_BY_NAME", "CsvSource",

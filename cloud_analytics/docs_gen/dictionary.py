@@ -27,6 +27,8 @@ _LAYERS = (
                "reject tables, with the reason."),
     ("Silver", "Kept rows only (quarantined rows are in `<lake>/quarantine/<table>`); `dq_flags` names the "
                "rules that fired (data-quality.md)."),
+    ("Quarantine", "What the silver rules rejected, one table per silver table (written with it, the same "
+                   "window replaced), and the per-rule counts of every evaluation (data-quality.md)."),
     ("Gold", "Each mart is replaced per partition window; its columns are exactly the declared ones "
              "(`gold.common.contract`)."),
     ("Speed layer", "Written by the stream run from bronze events, provisional until the batch layer covers "
@@ -101,10 +103,10 @@ def layer_specs() -> list[tuple[str, str, Iterable[TableSpec]]]:
     from cloud_analytics.bronze.specs import BRONZE_SPECS
     from cloud_analytics.gold.specs import GOLD_SPECS
     from cloud_analytics.serving.specs import SERVING_SPECS
-    from cloud_analytics.silver.specs import SILVER_SPECS
+    from cloud_analytics.silver.specs import DQ_SPECS, SILVER_SPECS
     from cloud_analytics.speed.specs import SPEED_SPECS, STREAM_STATE
 
-    specs = (BRONZE_SPECS, SILVER_SPECS, GOLD_SPECS, (*SPEED_SPECS, STREAM_STATE), SERVING_SPECS)
+    specs = (BRONZE_SPECS, SILVER_SPECS, DQ_SPECS, GOLD_SPECS, (*SPEED_SPECS, STREAM_STATE), SERVING_SPECS)
     return [(title, intro, layer) for (title, intro), layer in zip(_LAYERS, specs)]
 
 

@@ -120,8 +120,7 @@ class TableSpec:
     # (label, Spark SQL aggregate) figures of the materialization's summary line, computed in
     # the same aggregation as the row count: ("cost USD", "sum(daily_cost_usd)").
     summary: tuple[tuple[str, str], ...] = ()
-    # False for tables written as a side output of another asset and not assets themselves
-    # (``bronze/csv_rejects``): documented and audited, never selected in a job.
+    # False for tables that are documented and audited but not assets (never selected in a job).
     asset: bool = True
 
     def __post_init__(self) -> None:
@@ -158,6 +157,12 @@ class TableSpec:
 def columns(*triples: tuple[str, str] | tuple[str, str, str]) -> tuple[Column, ...]:
     """``columns(("org_id", "string", "the org"), ...)``: a compact way to declare columns."""
     return tuple(Column(*t) for t in triples)
+
+
+def ddl(spec: TableSpec) -> str:
+    """The spec's columns as a Spark DDL schema string (``ensure_table``, ``createDataFrame``).
+    Column names are plain identifiers, so they need no quoting."""
+    return ", ".join(f"{c.name} {c.type}" for c in spec.columns)
 
 
 def by_name(specs: tuple[TableSpec, ...] | list[TableSpec]) -> dict[str, TableSpec]:

@@ -8,10 +8,11 @@ from cloud_analytics.bronze.specs import BRONZE_SPECS
 from cloud_analytics.gold.specs import GOLD_SPECS
 from cloud_analytics.lib.spec import TableSpec
 from cloud_analytics.serving.specs import SERVING_SPECS
-from cloud_analytics.silver.specs import SILVER_SPECS
+from cloud_analytics.silver.specs import DQ_SPECS, SILVER_SPECS
 from cloud_analytics.speed.specs import SPEED_SPECS
 
-ALL_SPECS: tuple[TableSpec, ...] = (*BRONZE_SPECS, *SILVER_SPECS, *GOLD_SPECS, *SPEED_SPECS, *SERVING_SPECS)
+ALL_SPECS: tuple[TableSpec, ...] = (*BRONZE_SPECS, *SILVER_SPECS, *DQ_SPECS, *GOLD_SPECS, *SPEED_SPECS,
+                                   *SERVING_SPECS)
 _UNSET = object()
 
 

@@ -41,18 +41,26 @@ ANOMALY_MARTS = ("cost_anomaly_mart",)
 RECONCILIATION_MARTS = ("cost_vs_billing_reconciliation",)
 FOLLOW_UP_TAG = "cloud_analytics/follow_up"  # on the runs a refresh leaves to do (never followed up again)
 
+# Tables several assets write, each its own slice, published after them in every job that runs
+# their writers (``lib.published``): the CSV rejects and the data-quality counts.
+CSV_REJECTS_KEY = AssetKey(["bronze", "csv_rejects"])
+DQ_METRICS_KEY = AssetKey(["quarantine", "dq_metrics"])
+SHARED_KEYS: list[AssetKey] = [CSV_REJECTS_KEY, DQ_METRICS_KEY]
+
 STREAM_KEYS: list[AssetKey] = spec_keys(partitions="stream_runs")
 SNAPSHOT_KEYS: list[AssetKey] = [
-    *spec_keys(layer="bronze", partitions="snapshot_daily"),
+    *spec_keys(layer="bronze", partitions="snapshot_daily"), CSV_REJECTS_KEY,
     *spec_keys(layer="silver", partitions="snapshot_daily"),
+    *spec_keys(layer="quarantine", partitions="snapshot_daily"), DQ_METRICS_KEY,
     *spec_keys(layer="gold", partitions="snapshot_daily", exclude=TICKET_MARTS),
 ]
 TICKETS_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=TICKET_MARTS), *serving_of(TICKET_MARTS)]
-BILLING_KEYS: list[AssetKey] = spec_keys(partitions="billing_monthly")
+BILLING_KEYS: list[AssetKey] = [*spec_keys(partitions="billing_monthly"), *SHARED_KEYS]
 _USAGE_MARTS = tuple(s.name for s in ALL_SPECS if s.layer == "gold" and s.partitions == "events_daily"
                      and s.name not in HEALTH_MARTS)
 REFRESH_KEYS: list[AssetKey] = [
     *spec_keys(layer="silver", partitions="events_daily"),
+    *spec_keys(layer="quarantine", partitions="events_daily"), DQ_METRICS_KEY,
     *spec_keys(layer="gold", names=_USAGE_MARTS),
     *serving_of(_USAGE_MARTS),
 ]

@@ -27,6 +27,7 @@ from cloud_analytics.orchestration.jobs import (
     HEALTH_JOB,
     JOB_KEYS,
     REFRESH_JOB,
+    SHARED_KEYS,
     SNAPSHOT_JOB,
     STREAM_JOB,
     TICKETS_JOB,
@@ -187,7 +188,8 @@ def touched_dates(instance: DagsterInstance, after_storage_id: int | None = None
 
 
 def materialized(instance: DagsterInstance, keys: list[AssetKey]) -> dict[str, set[str]]:
-    return {"/".join(k.path): set(instance.get_materialized_partitions(k)) for k in keys}
+    """The materialized partitions of each partitioned key (an unpartitioned one has none to miss)."""
+    return {"/".join(k.path): set(instance.get_materialized_partitions(k)) for k in keys if is_partitioned(k)}
 
 
 def plan(job: str, keys: list[AssetKey], instance: DagsterInstance, touched: set[str]) -> ranges.Plan | None:
@@ -247,6 +249,8 @@ def skip_unchanged(instance: DagsterInstance, planned: ranges.Plan, keys: list[A
     current = inputs.fingerprints(planned.job, landing)
     if not current:
         return planned  # the usage refresh: its input is the touched dates, planned already
+    # A table several jobs publish was last built by any of them: the job's own assets decide.
+    keys = [k for k in keys if k not in SHARED_KEYS]
     tagged = replace(planned, inputs=inputs.render(current))
     if force:
         return tagged
@@ -274,8 +278,11 @@ def skip_unchanged(instance: DagsterInstance, planned: ranges.Plan, keys: list[A
 
 
 def stage_of(job: str, key: AssetKey) -> str:
-    # The stream job's multi-assets cannot be split: the whole job is the bronze step.
-    return "bronze" if job == STREAM_JOB else key.path[0]
+    # The stream job's multi-assets cannot be split: the whole job is the bronze step. A quarantine
+    # table is written with its silver table (one multi-asset), the data-quality counts after them.
+    if job == STREAM_JOB:
+        return "bronze"
+    return "silver" if key.path[0] == "quarantine" else key.path[0]
 
 
 def run_jobs(defs: Definitions, instance: DagsterInstance, log: Callable[[str], None] = print,

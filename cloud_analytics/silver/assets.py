@@ -16,30 +16,33 @@ rows. Nothing is read back, so an asset costs its writes and little more.
 
 from dagster import (
     AssetExecutionContext,
+    AssetSpec,
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
     asset,
+    multi_asset,
 )
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from cloud_analytics.lib import checks as generic
 from cloud_analytics.lib.delta_io import observe, observed, overwrite, replace_where
-from cloud_analytics.lib.metadata import table_metadata
 from cloud_analytics.lib.lake import LakeReader
+from cloud_analytics.lib.metadata import table_metadata
+from cloud_analytics.lib.published import published_table_asset
 from cloud_analytics.lib.spec import CheckInput, TableSpec
 from cloud_analytics.lib.windows import date_window_predicate, day_window
 from cloud_analytics.partitions import partitions_def
 from cloud_analytics.quality import evaluate, metrics
-from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.quality.model import Policy
+from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.quality import QualityResource
 from cloud_analytics.resources.spark import SparkResource
 from cloud_analytics.silver import checks
 from cloud_analytics.silver.inputs import SilverInputs
 from cloud_analytics.silver.refs import load_refs
-from cloud_analytics.silver.specs import SILVER_SPECS, is_history
+from cloud_analytics.silver.specs import DQ_METRICS, QUARANTINE_BY_TABLE, SILVER_SPECS, is_history
 
 KIND = {"spark", "delta"}
 TAGS = {"layer": "silver"}
@@ -49,15 +52,18 @@ def write_quality(lake: LakeReader, evaluation, table: str, start, end) -> dict:
     """Quarantine rows and per-rule counts of the window, each replacing the window's rows.
 
     Returns the summary of the counts written (as ``quality.metrics_summary`` would read them
-    back) plus ``quarantine_rows``, the rows the quarantine write committed."""
+    back) plus ``quarantine_rows``, the rows the quarantine write committed, and
+    ``without_reason``, those of them missing their rule, reason or raw record."""
     window = date_window_predicate("partition_date", start, end)
-    quarantined = generic.Written(evaluation.quarantined)
+    incomplete = F.col("rule_id").isNull() | F.col("reason").isNull() | F.col("raw_record").isNull()
+    quarantined = generic.Written(evaluation.quarantined, extra={"without_reason": F.count_if(incomplete)})
     replace_where(quarantined.frame, lake.path("quarantine", table), window, ["partition_date"])
     columns = ("rule_id", "partition_date", "failed_count", "quarantined_count", "evaluated_count")
     counts = generic.Written(metrics(evaluation), extra={"metrics": F.collect_list(F.struct(*columns))})
     replace_where(counts.frame, lake.path("quarantine", "dq_metrics"), f"table = '{table}' AND {window}", ["table"])
+    figures = quarantined.figures()
     return {**_metrics_summary(counts.figures()["metrics"] or []),
-            "quarantine_rows": int(quarantined.figures()[generic.ROWS])}
+            "quarantine_rows": int(figures[generic.ROWS]), "without_reason": int(figures["without_reason"] or 0)}
 
 
 def _metrics_summary(rows) -> dict:
@@ -83,22 +89,28 @@ def _quality_metadata(summary: dict) -> dict:
 
 
 def conformed_asset(spec: TableSpec):
+    """The silver table and its quarantine, one multi-asset: the evaluation splits every bronze
+    row of the window into exactly one of them, so they are written (and re-run) together."""
     key = generic.asset_key(spec)
+    quarantine = QUARANTINE_BY_TABLE[spec.name]
+    quarantine_key = generic.asset_key(quarantine)
     source_layer, source_name = spec.deps[0].table.split("/")
 
-    @asset(
-        key=key,
-        group_name="silver",
-        description=spec.description,
-        deps=generic.asset_deps(spec),
+    @multi_asset(
+        specs=[
+            AssetSpec(key, group_name="silver", description=spec.description, deps=generic.asset_deps(spec),
+                      kinds=KIND, tags=TAGS),
+            AssetSpec(quarantine_key, group_name="quarantine", description=quarantine.description,
+                      deps=generic.asset_deps(quarantine), kinds=KIND, tags={"layer": "quarantine"}),
+        ],
         partitions_def=partitions_def(spec.partitions),
         backfill_policy=BackfillPolicy.single_run(),
-        kinds=KIND,
-        tags=TAGS,
-        check_specs=checks.specs(key),
+        check_specs=[*checks.specs(key), *checks.quarantine_specs(quarantine_key)],
+        can_subset=False,
+        name=f"silver_{spec.name}",
     )
     def _silver(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource,
-                quality: QualityResource) -> MaterializeResult:
+                quality: QualityResource):
         session = spark.spark_session
         reader = LakeReader(session, lake.root)
         start, end = day_window(context)
@@ -119,18 +131,23 @@ def conformed_asset(spec: TableSpec):
 
         stats = written.figures()
         rows, quarantined = int(stats[generic.ROWS]), summary.pop("quarantine_rows")
-        check_results = [
-            checks.conservation(key, int(bronze_rows), rows, quarantined),
-            checks.quarantine_rate(key, summary, quality.max_quarantine_rate),
-            generic.key_not_null_result(key, stats, spec.key),
-            generic.schema_matches(key, reader.load("silver", spec.name), spec.column_names),
-        ]
+        without_reason = summary.pop("without_reason")
         text = f"{rows:,} rows, {quarantined:,} quarantined"
         context.log.info(f"{spec.path}: {text}; rule counts {summary['rules']}")
-        return MaterializeResult(
-            metadata=table_metadata(session, path, rows, **_quality_metadata(summary), summary=text),
-            check_results=check_results,
-        )
+        yield MaterializeResult(
+            asset_key=key,
+            metadata=table_metadata(session, path, rows, **_quality_metadata(summary), summary=text))
+        fired = {rule: n for rule, n in summary["rules"].items() if n}
+        yield MaterializeResult(
+            asset_key=quarantine_key,
+            metadata=table_metadata(session, reader.path(*quarantine.key_path), quarantined,
+                                    evaluated=summary["evaluated"], summary=f"{quarantined:,} of {summary['evaluated']:,} "
+                                    f"rows quarantined in the window", rules_fired=MetadataValue.json(fired)))
+        yield checks.conservation(key, int(bronze_rows), rows, quarantined)
+        yield generic.key_not_null_result(key, stats, spec.key)
+        yield generic.schema_matches(key, reader.load("silver", spec.name), spec.column_names)
+        yield checks.reason_present(quarantine_key, quarantined, without_reason)
+        yield checks.quarantine_rate(quarantine_key, summary, quality.max_quarantine_rate)
 
     return _silver
 
@@ -171,4 +188,5 @@ def history_asset(spec: TableSpec):
     return _history
 
 
-assets = [history_asset(spec) if is_history(spec) else conformed_asset(spec) for spec in SILVER_SPECS]
+assets = [*(history_asset(spec) if is_history(spec) else conformed_asset(spec) for spec in SILVER_SPECS),
+          published_table_asset(DQ_METRICS, slice_name="table")]

@@ -11,8 +11,10 @@ of ``inputs.SilverInputs``; ``assets.py`` derives the Dagster assets and checks 
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from cloud_analytics.lib.spec import Check, CheckInput, Column, Dep, Outcome, TableSpec, by_name, columns
+from cloud_analytics.lib.table_checks import key_unique
 from cloud_analytics.lib.windows import date_window_predicate
 from cloud_analytics.silver import scd2
 from cloud_analytics.silver.billing import conform_billing
@@ -309,3 +311,65 @@ def is_history(spec: TableSpec) -> bool:
 
 
 CONFORMED: tuple[TableSpec, ...] = tuple(s for s in SILVER_SPECS if not is_history(s))
+
+
+# -- the data-quality outputs of the conformed tables ----------------------------------------------
+
+QUARANTINE_COLUMNS = columns(
+    ("table", "string", "The silver table whose rules rejected the row."),
+    ("rule_id", "string", "The first quarantine rule that fired (rule order), naming the reason."),
+    ("severity", "string", "That rule's severity."),
+    ("reason", "string", "`<rule id>: <why>`, naming the offending values."),
+    ("rule_ids", "array<string>", "Every rule that fired on the row (quarantine and flag rules)."),
+    ("source_file", "string", "The landing file the bronze row came from."),
+    ("raw_record", "string", "The bronze row as JSON, emails masked (`***@domain`)."),
+    ("partition_date", "date", "The row's partition (event day, snapshot day or invoice month); the Delta "
+                               "partition the window replaces."),
+)
+
+
+def _quarantine(spec: TableSpec) -> TableSpec:
+    return TableSpec(
+        layer="quarantine", name=spec.name,
+        description=f"Rows of {spec.deps[0].table} that a quarantine rule of silver/{spec.name} rejected, with "
+        "the rule, the reason and the raw record: nothing is dropped. Written with the silver table, the same "
+        "partition window replaced.",
+        grain="one quarantined bronze row",
+        columns=QUARANTINE_COLUMNS, key=(), partitions=spec.partitions, partition_column="partition_date",
+        deps=(spec.deps[0],),
+    )
+
+
+QUARANTINE_SPECS: tuple[TableSpec, ...] = tuple(_quarantine(spec) for spec in CONFORMED)
+QUARANTINE_BY_TABLE: dict[str, TableSpec] = by_name(QUARANTINE_SPECS)
+
+def _counts_consistent(given: CheckInput) -> Outcome:
+    """0 ≤ quarantined ≤ failed ≤ evaluated on every row: a rule quarantines only rows it fired on."""
+    q, f, e = (F.col(c) for c in ("quarantined_count", "failed_count", "evaluated_count"))
+    bad = int(given.written.agg(F.count_if(~((q >= 0) & (q <= f) & (f <= e)))).first()[0] or 0)
+    return Outcome(bad == 0, {"inconsistent_rows": bad})
+
+
+DQ_METRICS = TableSpec(
+    layer="quarantine", name="dq_metrics",
+    description="Per silver table, partition and rule: rows the rule fired on, rows it quarantined and rows "
+    "evaluated; every rule has a row in every evaluated partition (zero counts included). Written by the "
+    "silver assets, which replace their own table's window; this asset publishes and checks it after them.",
+    grain="one row per table, partition and rule",
+    columns=columns(
+        ("table", "string", "The silver table; the Delta partition."),
+        ("partition_date", "date", "The evaluated partition (event day, snapshot day or invoice month)."),
+        ("rule_id", "string", "The rule (see docs/data-quality.md)."),
+        ("action", "string", "quarantine, flag or fix_and_flag."),
+        ("severity", "string", "error, warning or info."),
+        ("failed_count", "bigint", "Rows of the partition the rule fired on."),
+        ("quarantined_count", "bigint", "Rows it quarantined as their first quarantine rule."),
+        ("evaluated_count", "bigint", "Rows of the partition evaluated."),
+    ),
+    key=("table", "partition_date", "rule_id"), partition_column="table",
+    deps=tuple(Dep(spec.path, "all") for spec in CONFORMED),
+    checks=(key_unique("table", "partition_date", "rule_id"),
+            Check("counts_consistent", "0 ≤ quarantined_count ≤ failed_count ≤ evaluated_count on every row",
+                  _counts_consistent)),
+)
+DQ_SPECS: tuple[TableSpec, ...] = (*QUARANTINE_SPECS, DQ_METRICS)

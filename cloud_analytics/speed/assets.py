@@ -128,8 +128,11 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
                f"{report.speed_rows or 'none'}; seconds per phase {report.phase_seconds or 'none'}")
     context.log.info(summary)
     notes = MetadataValue.text("; ".join(report.notes) or "none")
-    given = CheckInput(written=windows, read=reader.read, params={"checkpoint_id": stream.app_id})
-    checked = [check_result(_key(USAGE_WINDOWS), check, given) for check in USAGE_WINDOWS.checks]
+    params = {"checkpoint_id": stream.app_id, "stream_run": context.partition_key}
+    tables = {USAGE_WINDOWS: windows, **{spec: session.read.format("delta").load(path(spec))
+                                         for spec in (CLOSED_WINDOWS, LATE_ROWS, USAGE_ALERTS)}}
+    checked = [check_result(_key(spec), check, CheckInput(written=table, read=reader.read, params=params))
+               for spec, table in tables.items() for check in spec.checks]
 
     yield MaterializeResult(asset_key=_key(USAGE_WINDOWS), metadata=table_metadata(
         session, paths.windows, windows.count(), micro_batches=report.batches, events=report.rows,
@@ -137,12 +140,12 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
         watermark=str(report.watermark) if report.watermark else "none", summary=summary, notes=notes,
         phase_seconds=MetadataValue.json(report.phase_seconds)))
     yield MaterializeResult(asset_key=_key(CLOSED_WINDOWS), metadata=table_metadata(
-        session, paths.closed, session.read.format("delta").load(paths.closed).count()))
+        session, paths.closed, tables[CLOSED_WINDOWS].count()))
     yield MaterializeResult(asset_key=_key(LATE_ROWS), metadata=table_metadata(
-        session, paths.late, session.read.format("delta").load(paths.late).count(), late_rows=report.late_rows,
+        session, paths.late, tables[LATE_ROWS].count(), late_rows=report.late_rows,
         late_share=round(report.late_rows / report.rows, 4) if report.rows else 0.0))
     yield MaterializeResult(asset_key=_key(USAGE_ALERTS), metadata=table_metadata(
-        session, paths.alerts, session.read.format("delta").load(paths.alerts).count(), new_alerts=report.alerts,
+        session, paths.alerts, tables[USAGE_ALERTS].count(), new_alerts=report.alerts,
         newest_alerts=MetadataValue.md(_alerts_table(new_alerts[-MAX_ALERTS_TABLE:])),
         webhook_delivered=webhook["delivered"], webhook_failed=webhook["failed"]))
     yield MaterializeResult(asset_key=_key(USAGE_ALERTS_BY_ORG), metadata={

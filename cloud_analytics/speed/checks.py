@@ -40,3 +40,30 @@ EVERY_ROW_SEEN = Check("every_bronze_row_seen_once",
                        blocking=True)
 WINDOWS_CONSERVE = Check("windows_hold_every_on_time_row",
                          f"open + closed window event counts = {WINDOWS_PER_ROW} × on-time rows of the checkpoint", _windows_conserve)
+
+
+def _this_run(given: CheckInput, table):
+    return table.filter(F.col("stream_run") == given.params["stream_run"])
+
+
+def _late_rows_recorded(given: CheckInput) -> Outcome:
+    """The late rows the run's micro-batches counted (their state rows) are the rows it wrote to late_rows."""
+    written = int(_this_run(given, given.written).agg(F.sum("late_rows")).first()[0] or 0)
+    state = _this_run(given, given.read("speed", "_stream_state"))
+    counted = int(state.agg(F.sum("late_rows")).first()[0] or 0)
+    return Outcome(written == counted, {"late_rows_written": written, "late_rows_counted": counted})
+
+
+def _closed_rows_are_sums(given: CheckInput) -> Outcome:
+    """Every window the run closed is the sum of at least one partial holding at least one event."""
+    rows = _this_run(given, given.written)
+    figures = rows.agg(F.count(F.lit(1)).alias("closed"),
+                       F.count_if((F.col("partials") < 1) | (F.col("event_count") < 1)).alias("empty")).first()
+    return Outcome(int(figures["empty"] or 0) == 0, {"windows_closed_by_run": int(figures["closed"]),
+                                                     "closed_without_partials_or_events": int(figures["empty"] or 0)})
+
+
+LATE_ROWS_RECORDED = Check("late_rows_recorded", "late rows written by the run = late rows its micro-batches counted",
+                           _late_rows_recorded)
+CLOSED_ROWS_ARE_SUMS = Check("closed_rows_are_sums", "each window the run closed sums ≥ 1 partial and ≥ 1 event",
+                             _closed_rows_are_sums)

@@ -2,7 +2,7 @@
 
 One stream run (a ``stream_runs`` partition, shared with the bronze ingest) appends to all of
 them; each is partitioned in Delta by the date column its spec names. Their Delta schemas
-are rendered from these specs (``schema``), so the declared columns are the stored ones, in
+are rendered from these specs (``lib.spec.ddl``), so the declared columns are the stored ones, in
 order. ``_stream_state`` is the stream's own bookkeeping (one row per micro-batch: the
 watermark the next batch uses), not an asset: it is declared apart, in ``STREAM_STATE``.
 
@@ -13,7 +13,8 @@ rows) are serving tables: ``serving/specs.py`` declares them.
 from __future__ import annotations
 
 from cloud_analytics.lib.spec import Dep, TableSpec, by_name, columns
-from cloud_analytics.speed.checks import EVERY_ROW_SEEN, WINDOWS_CONSERVE
+from cloud_analytics.lib.table_checks import key_unique
+from cloud_analytics.speed.checks import CLOSED_ROWS_ARE_SUMS, EVERY_ROW_SEEN, LATE_ROWS_RECORDED, WINDOWS_CONSERVE
 from cloud_analytics.speed.windows import CATCH_UP_HORIZON, SLIDE, WATERMARK_DELAY, WINDOW
 
 _BATCH = ("batch_id", "bigint", "The micro-batch of the speed checkpoint that wrote the row.")
@@ -62,6 +63,7 @@ CLOSED_WINDOWS = TableSpec(
     ),
     key=("window_start", "org_id", "service"),
     partitions="stream_runs", partition_column="window_date", deps=(Dep("speed/usage_windows"),),
+    checks=(CLOSED_ROWS_ARE_SUMS,),
 )
 
 LATE_ROWS = TableSpec(
@@ -79,6 +81,7 @@ LATE_ROWS = TableSpec(
     ),
     key=("stream_run", "batch_id", "org_id", "service"),
     partitions="stream_runs", partition_column="late_date", deps=(_BRONZE,),
+    checks=(LATE_ROWS_RECORDED,),
 )
 
 USAGE_ALERTS = TableSpec(
@@ -108,6 +111,8 @@ USAGE_ALERTS = TableSpec(
     ),
     key=("alert_id",),
     partitions="stream_runs", partition_column="alert_date", deps=(_BRONZE, Dep("gold/cost_baselines")),
+    # An alert is raised once per event, whatever the replays: a repeat would be delivered twice.
+    checks=(key_unique("alert_id"),),
 )
 
 STREAM_STATE = TableSpec(
@@ -141,7 +146,3 @@ STREAM_STATE = TableSpec(
 SPEED_SPECS: tuple[TableSpec, ...] = (USAGE_WINDOWS, CLOSED_WINDOWS, LATE_ROWS, USAGE_ALERTS)
 SPEED_BY_NAME: dict[str, TableSpec] = by_name(SPEED_SPECS)
 
-
-def schema(spec: TableSpec) -> str:
-    """The spec's columns as a Spark DDL schema string (``ensure_table``, ``createDataFrame``)."""
-    return ", ".join(f"{c.name} {c.type}" for c in spec.columns)

@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 
 from cloud_analytics.lib.delta_io import ensure_table, table_exists
 from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_id, run_available_now
+from cloud_analytics.lib.spec import ddl
 from cloud_analytics.lib.windows import newest
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.quality.model import DEFAULT_POLICY, Policy
@@ -36,18 +37,18 @@ from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, USAGE_ALERTS_BY_ORG
 from cloud_analytics.speed import alerts as speed_alerts
 from cloud_analytics.speed.serving import serve_dates
 from cloud_analytics.speed.specs import (
-    CLOSED_WINDOWS, LATE_ROWS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS, schema,
+    CLOSED_WINDOWS, LATE_ROWS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS,
 )
 from cloud_analytics.speed.windows import (
     as_watermark, batch_watermark, closes_at, late_counts, window_partials, window_totals,
 )
 
 # The Delta schemas of the tables a micro-batch appends to, rendered from their specs.
-WINDOW_SCHEMA = schema(USAGE_WINDOWS)
-CLOSED_SCHEMA = schema(CLOSED_WINDOWS)
-LATE_SCHEMA = schema(LATE_ROWS)
-ALERT_SCHEMA = schema(USAGE_ALERTS)
-STATE_SCHEMA = schema(STREAM_STATE)
+WINDOW_SCHEMA = ddl(USAGE_WINDOWS)
+CLOSED_SCHEMA = ddl(CLOSED_WINDOWS)
+LATE_SCHEMA = ddl(LATE_ROWS)
+ALERT_SCHEMA = ddl(USAGE_ALERTS)
+STATE_SCHEMA = ddl(STREAM_STATE)
 # A state row as the batch builds it; ingest_ts and state_date are stamped when it is written.
 _STATE_ROW_SCHEMA = STATE_SCHEMA.rsplit(", ingest_ts", 1)[0]
 ALERT_CQL_COLUMNS = USAGE_ALERTS_BY_ORG.column_names

@@ -98,3 +98,28 @@ def test_specs_do_not_import_dagster():
     code = "import sys, cloud_analytics.silver.specs; print('dagster' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_the_quarantine_and_dq_metrics_specs_declare_what_the_engine_writes():
+    from cloud_analytics.lib.spec import ddl
+    from cloud_analytics.quality import METRICS_SCHEMA, QUARANTINE_SCHEMA
+    from cloud_analytics.silver.specs import DQ_METRICS, QUARANTINE_SPECS
+
+    assert {ddl(spec) for spec in QUARANTINE_SPECS} == {QUARANTINE_SCHEMA}
+    assert sorted(ddl(DQ_METRICS).split(", ")) == sorted(METRICS_SCHEMA.split(", "))
+    assert [(q.name, q.partitions) for q in QUARANTINE_SPECS] == [(s.name, s.partitions) for s in CONFORMED]
+
+
+def test_dq_metrics_checks_catch_duplicated_and_inconsistent_counts(spark):
+    from cloud_analytics.lib.spec import ddl
+    from cloud_analytics.silver.specs import DQ_METRICS
+
+    good = ("usage_events", DAY, "EV-05", "quarantine", "error", 3, 2, 10)
+    frame = lambda *rows: spark.createDataFrame(list(rows), ddl(DQ_METRICS))  # noqa: E731
+    outcomes = lambda df: {c.name: c.evaluate(CheckInput(written=df, read=None)).passed for c in DQ_METRICS.checks}  # noqa: E731
+    assert outcomes(frame(good, ("usage_events", DAY, "EV-04", "quarantine", "error", 0, 0, 10))) == {
+        "key_unique": True, "counts_consistent": True}
+    assert outcomes(frame(good, good)) == {"key_unique": False, "counts_consistent": True}
+    # A rule cannot quarantine more rows than it fired on.
+    assert outcomes(frame(("usage_events", DAY, "EV-05", "quarantine", "error", 1, 2, 10))) == {
+        "key_unique": True, "counts_consistent": False}

@@ -35,3 +35,37 @@ def test_every_bronze_row_is_seen_once_by_this_checkpoint(spark):
     assert ok.passed and ok.metadata == {"bronze_rows": 5, "rows_seen_by_speed_layer": 5}
     tables[("bronze", "usage_events")] = spark.range(6)
     assert not EVERY_ROW_SEEN.evaluate(CheckInput(None, read, params={"checkpoint_id": "cp_a"})).passed
+
+
+def test_windows_leave_out_the_rows_ev05_quarantined(spark):
+    from cloud_analytics.speed.checks import WINDOWS_CONSERVE as check
+
+    state = spark.createDataFrame([("cp_a", 4, 1, 1)],
+                                  "checkpoint_id string, rows bigint, late_rows bigint, quarantined_rows bigint")
+    closed = spark.createDataFrame([(12,)], "event_count bigint")
+    tables = {("speed", "_stream_state"): state, ("speed", "closed_windows"): closed}
+    given = CheckInput(spark.createDataFrame([(12,)], "event_count bigint"), lambda layer, name: tables[(layer, name)],
+                       params={"checkpoint_id": "cp_a"})
+    outcome = check.evaluate(given)  # 4 rows − 1 late − 1 below the minimum cost = 2 on time = 24 memberships
+    assert outcome.passed and outcome.metadata["on_time_rows"] == 2
+
+
+def test_late_rows_written_equal_those_the_runs_batches_counted(spark):
+    from cloud_analytics.speed.checks import LATE_ROWS_RECORDED
+
+    state = spark.createDataFrame([("run_b", 3), ("run_b", 2), ("run_a", 7)], "stream_run string, late_rows bigint")
+    read = lambda layer, name: state  # noqa: E731
+    late = lambda *rows: spark.createDataFrame(list(rows), "stream_run string, late_rows bigint")  # noqa: E731
+    params = {"stream_run": "run_b"}
+    assert LATE_ROWS_RECORDED.evaluate(CheckInput(late(("run_b", 4), ("run_b", 1), ("run_a", 7)), read, params=params)).passed
+    missing = LATE_ROWS_RECORDED.evaluate(CheckInput(late(("run_b", 4), ("run_a", 7)), read, params=params))
+    assert not missing.passed and missing.metadata == {"late_rows_written": 4, "late_rows_counted": 5}
+
+
+def test_closed_windows_of_the_run_are_sums_of_partials(spark):
+    from cloud_analytics.speed.checks import CLOSED_ROWS_ARE_SUMS
+
+    closed = lambda *rows: spark.createDataFrame(list(rows), "stream_run string, partials bigint, event_count bigint")  # noqa: E731
+    params = {"stream_run": "run_b"}
+    assert CLOSED_ROWS_ARE_SUMS.evaluate(CheckInput(closed(("run_b", 2, 5), ("run_a", 0, 0)), None, params=params)).passed
+    assert not CLOSED_ROWS_ARE_SUMS.evaluate(CheckInput(closed(("run_b", 0, 5)), None, params=params)).passed

@@ -1,7 +1,8 @@
 """The speed layer's specs: the Delta schemas the stream writes, and the checks it runs."""
 
 from cloud_analytics.speed import stream
-from cloud_analytics.speed.specs import SPEED_BY_NAME, SPEED_SPECS, STREAM_STATE, schema
+from cloud_analytics.lib.spec import ddl
+from cloud_analytics.speed.specs import SPEED_BY_NAME, SPEED_SPECS, STREAM_STATE
 
 # The tables' schemas as the speed layer stored them before they were rendered from specs: a
 # spec change that alters a stored table must fail here.
@@ -28,7 +29,7 @@ STORED = {
 
 
 def test_schemas_are_the_stored_ones():
-    assert {s.name: schema(s) for s in (*SPEED_SPECS, STREAM_STATE)} == STORED
+    assert {s.name: ddl(s) for s in (*SPEED_SPECS, STREAM_STATE)} == STORED
     assert (stream.WINDOW_SCHEMA, stream.CLOSED_SCHEMA, stream.LATE_SCHEMA, stream.ALERT_SCHEMA,
             stream.STATE_SCHEMA) == (STORED["usage_windows"], STORED["closed_windows"], STORED["late_rows"],
                                      STORED["usage_alerts"], STORED["_stream_state"])
