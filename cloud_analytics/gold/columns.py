@@ -55,7 +55,9 @@ ORG_DAILY_USAGE_BY_SERVICE = (
     *columns(
         ("cost_per_request", "double", "daily_cost_usd_exact / requests; null without requests."),
         ("anomaly_count", "bigint", "Events of the group that silver flagged is_anomaly."),
-        ("negative_cost_count", "bigint", "Events of the group with a negative cost."),
+        ("negative_cost_count", "bigint", "Events of the group below the minimum cost increment (EV-05); "
+         "0 unless EV-05 runs in flag-only mode (CLOUD_ANALYTICS_NEGATIVE_COSTS=flag), where they are kept "
+         "as credits. By default they are quarantined."),
     ),
 )
 GENAI_TOKENS_BY_ORG_DATE = (
@@ -141,19 +143,25 @@ CUSTOMER_360 = (
         ("nps_delta", "double", "latest_nps_score − previous_nps_score."),
         ("touches", "bigint", "Marketing touches up to as_of_date."),
         ("conversions", "bigint", "Of those, touches credited with a conversion."),
+        ("active_resources", "bigint",
+         "The org's resources running or stopped (not terminated) in the latest resources snapshot and created "
+         "on or before as_of_date (or without created_at); 0 when none."),
         ("usage_component", "double",
-         "50 + 50 × 30-day cost growth, clamped 0..100; null without spend in the previous 30 days."),
+         "50 + 50 × 30-day cost growth, clamped 0..100; without spend in the previous 30 days 100 if there is "
+         "spend in the last 30, else 0 if the org had events before, else null."),
         ("support_component", "double",
-         "100 − 10 × open − 20 × open critical − 50 × SLA breach rate, clamped; null without tickets."),
+         "100 − 400 × SLA breach rate − 25 × open critical tickets, clamped 0..100; null without tickets."),
         ("csat_component", "double", "25 × (mean valid CSAT − 1), clamped 0..100; null without a valid score."),
         ("nps_component", "double",
          "(NPS + 100) / 2 from the latest in-range survey, else the in-range master-data score."),
         ("billing_component", "double",
          "100 − 200 × credit share − 25 × credit notes, clamped; null without invoices."),
+        ("engagement_component", "double",
+         "500 × conversions / touches (one in five converted → 100), clamped 0..100; null without touches."),
         ("health_score", "double",
-         "Σ weight × component (usage .30, support .20, csat .15, nps .20, billing .15; null → 50), "
-         "0..100, rounded to 0.1."),
-        ("risk_band", "string", "healthy (score ≥ 70), watch (≥ 40) or at_risk."),
+         "Σ weight × component (usage .30, support .20, csat .20, nps .10, billing .10, engagement .10; "
+         "null → 50), 0..100, rounded to 0.1 (docs/health-score.md)."),
+        ("risk_band", "string", "healthy (score ≥ 70), watch (≥ 50) or at_risk."),
     ),
 )
 REVENUE_BY_ORG_MONTH = (

@@ -130,7 +130,8 @@ def _mart(name: str, columns, key: tuple[str, ...], partitions: str | None, part
 def _customer_360(i: Inputs):
     return per_day(i, lambda day: customer_360.customer_360(
         i.silver("customers_orgs"), i.silver("usage_events"), i.silver("billing_monthly"),
-        i.silver("support_tickets"), i.silver("nps_surveys"), i.silver("marketing_touches"), as_of=day))
+        i.silver("support_tickets"), i.silver("nps_surveys"), i.silver("marketing_touches"), i.silver("resources"),
+        as_of=day))
 
 
 BILLING = Dep("silver/billing_monthly")
@@ -176,9 +177,11 @@ GOLD_MARTS: tuple[TableSpec, ...] = (
           summary=(("{} anomalies", "count_if(is_anomaly)"),)),
     _mart("customer_360", C.CUSTOMER_360, ("org_id", "as_of_date"), "events_daily", "as_of_date",
           (EVENTS, *[Dep(f"silver/{t}", LATEST) for t in
-                     ("customers_orgs", "support_tickets", "nps_surveys", "marketing_touches", "billing_monthly")]),
+                     ("customers_orgs", "support_tickets", "nps_surveys", "marketing_touches", "billing_monthly",
+                      "resources")]),
           _customer_360,
-          "One row per org as of a day: usage, spend, billing, tickets, NPS, marketing, health score.",
+          "One row per org as of a day: usage, spend, active resources, billing, tickets, NPS, marketing, "
+          "health score.",
           "one org (of the latest orgs snapshot) as of one day", checks=(HEALTH_RANGE,),
           reconciliations=(Reconciliation("silver/customers_orgs", (Measure("records", "count(1)", "count(1)"),),
                                           scope="latest_snapshot", own_scope="newest", label="orgs",

@@ -28,7 +28,7 @@ GRANTS, CURRENT_GRANTS = "CREATE, ALTER, SELECT and MODIFY", "SELECT and MODIFY"
 
 # Columns added after a table was first released: (table, column, CQL type). A keyspace
 # created by an older version gets them by ALTER TABLE; new keyspaces have them already.
-ADDED_COLUMNS = [("serving_state", "speed_max_date", "date")]
+ADDED_COLUMNS = [("serving_state", "speed_max_date", "date"), ("customer_health_by_org", "active_resources", "int")]
 
 
 def create_schema(session) -> list[str]:
