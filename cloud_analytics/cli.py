@@ -125,6 +125,34 @@ def _docs(args: argparse.Namespace) -> int:
     return 0
 
 
+# Query output. Table: money (a CQL decimal, or a double whose column ends in _usd) at 2
+# decimals; every other number (rates such as an ARS fx_rate of 0.0015, ratios, scores, carbon)
+# with SIGNIFICANT significant digits, so a small rate never prints as 0.00. JSON: money
+# (decimals) at 2 decimals, doubles as they are (every digit: a machine reads them).
+SIGNIFICANT = 6
+MONEY_SUFFIX = "_usd"
+
+
+def _is_money(column: str, value) -> bool:
+    from decimal import Decimal
+
+    return isinstance(value, Decimal) or column.endswith(MONEY_SUFFIX)
+
+
+def _significant(value: float, digits: int = SIGNIFICANT) -> str:
+    """``value`` with ``digits`` significant digits and at least 2 decimals (1.0 → 1.00,
+    0.00153846 → 0.00153846, 0.1 → 0.10, 1234.5678 → 1,234.57); scientific below 1e-6."""
+    import math
+
+    if value == 0 or not math.isfinite(value):
+        return f"{value:,.2f}"
+    if abs(value) < 1e-6:
+        return f"{value:.{digits - 1}e}"
+    decimals = max(2, digits - 1 - math.floor(math.log10(abs(value))))
+    whole, _, fraction = f"{value:,.{decimals}f}".partition(".")
+    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
+
+
 def _print_rows(rows: list[dict], fmt: str) -> None:
     import json
     from datetime import date
@@ -141,19 +169,27 @@ def _print_rows(rows: list[dict], fmt: str) -> None:
             return {k: plain(v) for k, v in sorted(value.items())}
         return value
 
-    rows = [{k: plain(v) for k, v in row.items()} for row in rows]
+    def text(column: str, value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (Decimal, float)) and _is_money(column, value):
+            return f"{plain(value):,.2f}"
+        if isinstance(value, float):
+            return _significant(value)
+        return str(plain(value))
+
     if fmt == "json":
-        print(json.dumps(rows, indent=2, default=str))
+        print(json.dumps([{k: plain(v) for k, v in row.items()} for row in rows], indent=2, default=str))
         return
     if not rows:
         print("(no rows)")
         return
     cols = list(rows[0])
-    text = [[f"{v:,.2f}" if isinstance(v, float) else ("" if v is None else str(v)) for v in r.values()] for r in rows]
-    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(cols)]
+    text_rows = [[text(k, v) for k, v in r.items()] for r in rows]
+    widths = [max(len(c), *(len(t[i]) for t in text_rows)) for i, c in enumerate(cols)]
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
     print("  ".join("-" * w for w in widths))
-    for t in text:
+    for t in text_rows:
         print("  ".join(v.rjust(w) if v[:1].isdigit() or v[:1] == "-" else v.ljust(w) for v, w in zip(t, widths)))
     print(f"({len(rows)} rows)")
 

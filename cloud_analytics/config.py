@@ -74,6 +74,18 @@ def _env_choice(env: dict[str, str], name: str, default: str, choices: tuple[str
     return value
 
 
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def _env_bool(env: dict[str, str], name: str, default: bool | None) -> bool | None:
+    raw = _env(env, name, "").lower()
+    if not raw:
+        return default
+    if raw not in _TRUE + _FALSE:
+        raise ValueError(f"{PREFIX}{name} must be true or false (or 1/0, yes/no), got {raw!r}")
+    return raw in _TRUE
+
+
 SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER", "ALERT_WEBHOOK")
 # auto: a client of the Spark service when it runs, else an in-process session; off: always
 # in-process; require: the service or an error.
@@ -112,6 +124,15 @@ class Settings:
     cassandra_password: str = field(default="", repr=False)
     astra_secure_bundle: str = ""
     astra_token: str = field(default="", repr=False)
+    # Whether the platform may CREATE KEYSPACE when the serving keyspace is missing; None: yes,
+    # except with an Astra secure bundle (a managed cluster's role cannot create keyspaces).
+    cassandra_create_keyspace: bool | None = None
+    # TLS to a self-managed cluster: a CA bundle (PEM) turns it on, with certificate and hostname
+    # verification; a client certificate and key (PEM) add mutual TLS.
+    cassandra_ssl_ca: str = ""
+    cassandra_ssl_cert: str = ""
+    cassandra_ssl_key: str = ""
+    cassandra_ssl_check_hostname: bool = True
     cassandra_home: Path = REPO_ROOT / ".cassandra"
     cassandra_heap: str = "768m"
     # A JDK 11/17 for the local Cassandra node (CASSANDRA_JAVA_HOME, else JAVA_HOME; empty: search).
@@ -173,6 +194,11 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         cassandra_password=_env(env, "CASSANDRA_PASSWORD", ""),
         astra_secure_bundle=_env(env, "ASTRA_SECURE_BUNDLE", ""),
         astra_token=_env(env, "ASTRA_TOKEN", ""),
+        cassandra_create_keyspace=_env_bool(env, "CASSANDRA_CREATE_KEYSPACE", None),
+        cassandra_ssl_ca=_env(env, "CASSANDRA_SSL_CA", ""),
+        cassandra_ssl_cert=_env(env, "CASSANDRA_SSL_CERT", ""),
+        cassandra_ssl_key=_env(env, "CASSANDRA_SSL_KEY", ""),
+        cassandra_ssl_check_hostname=_env_bool(env, "CASSANDRA_SSL_CHECK_HOSTNAME", True),
         cassandra_home=Path(_env(env, "CASSANDRA_HOME", str(REPO_ROOT / ".cassandra"))).expanduser().resolve(),
         cassandra_heap=_env(env, "CASSANDRA_HEAP", "768m"),
         cassandra_java_home=_env(env, "CASSANDRA_JAVA_HOME", env.get("JAVA_HOME", "").strip()),

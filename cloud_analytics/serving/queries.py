@@ -3,6 +3,8 @@ session that runs the CQL in ``cql/<name>.cql`` with bound parameters and return
 
 "Last N days" is relative to ``as_of``, which defaults to the newest date the serving table
 holds (``serving_state``). Rows carry ``source`` = batch or speed where the table has both.
+The all-org forms of q3 and q4 read one partition each: the platform tables hold every org's
+figures summed per day / month under the single partition key ``PLATFORM``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from cloud_analytics.serving.schema import cql
+
+
+# The one partition of the platform-wide tables (platform_tickets_by_day, platform_revenue_by_month):
+# every org summed, so an all-org query is one partition read (serving/rows.py writes it).
+PLATFORM = "all"
 
 
 class NoServingData(LookupError):
@@ -65,7 +72,9 @@ def _clean(row: dict) -> dict:
 
 def q1_daily_cost(session, org: str, start: date | None = None, end: date | None = None,
                   as_of: date | None = None, days: int = 30) -> list[dict]:
-    """Daily cost and requests by service for ``org`` in [start, end] (default: the 30 days to as_of)."""
+    """Daily cost, requests and carbon by service for ``org`` in [start, end] (default: the 30 days
+    to as_of). ``carbon_kg`` (kg CO2e) is null where no event of the day measured carbon (schema
+    v1 events do not): "not measured", never 0."""
     end = end or as_of or newest_date(session, "org_daily_usage")
     start = start or end - timedelta(days=days - 1)
     rows = [_clean(r) for r in _run(session, "q1", (org, start, end))]
@@ -87,45 +96,38 @@ def q2_top_services(session, org: str, as_of: date | None = None, days: int = 14
 
 
 def q3_critical_tickets(session, org: str | None = None, as_of: date | None = None, days: int = 30) -> list[dict]:
-    """Per day over the last ``days`` days: critical tickets opened and the SLA breach rate
-    (breached / opened), for one org or all orgs."""
-    end = as_of or newest_date(session, "tickets_by_day")
+    """Per day over the last ``days`` days: tickets opened, critical tickets opened and the SLA
+    breach rate (breached / opened), for one org or all orgs; days on which no ticket was opened
+    are left out. The window ends at ``as_of``, by default the newest day on which a ticket was
+    opened (``platform_tickets_by_day`` holds only such days), not the newest resolution date."""
+    end = as_of or newest_date(session, "platform_tickets_by_day")
     start = end - timedelta(days=days - 1)
     if org:
         rows = _run(session, "q3_org", (org, start, end))
-    else:
-        rows = [r for m in _months_between(start, end) for r in _run(session, "q3_all", (m, start, end))]
+    else:  # every org, summed per day at load time: one partition slice
+        rows = _run(session, "q3_all", (PLATFORM, start, end))
     per_day: dict[date, dict] = defaultdict(lambda: {"opened": 0, "critical": 0, "sla_breached": 0})
     for row in rows:
         d = per_day[as_date(row["ticket_date"])]
         for k in ("opened", "critical", "sla_breached"):
             d[k] += row[k] or 0
-    return [{"date": day, **v, "sla_breach_rate": round(v["sla_breached"] / v["opened"], 4) if v["opened"] else None}
-            for day, v in sorted(per_day.items())]
-
-
-def _months_between(start: date, end: date) -> list[str]:
-    months, current = [], _month_start(start)
-    while current <= end:
-        months.append(current.strftime("%Y-%m"))
-        current = _month_start(current + timedelta(days=32))
-    return months
+    return [{"date": day, **v, "sla_breach_rate": round(v["sla_breached"] / v["opened"], 4)}
+            for day, v in sorted(per_day.items()) if v["opened"]]
 
 
 def q4_monthly_revenue(session, org: str | None = None, as_of: date | None = None, months: int = 12) -> list[dict]:
-    """Monthly revenue in USD (subtotal − credits + taxes), for one org or summed over all orgs."""
-    end = _month_start(as_of or newest_date(session, "revenue_by_month"))
-    wanted = _months_back(end, months)
+    """Monthly revenue in USD (subtotal − credits + taxes), for one org or summed over all orgs.
+
+    The all-org rows sum the orgs' USD amounts (never amounts in their invoice currencies);
+    ``orgs`` counts the orgs invoiced in the month and ``orgs_without_usd`` those whose invoice
+    has no USD amount (no exchange rate), which the USD sums therefore leave out."""
+    end = _month_start(as_of or newest_date(session, "platform_revenue_by_month"))
+    first = _months_back(end, months)[-1]
     if org:
-        rows = [_clean(r) for r in _run(session, "q4_org", (org, wanted[-1], end))]
-        return sorted(rows, key=lambda r: r["month"])
-    out = []
-    for month in sorted(wanted):
-        rows = _run(session, "q4_all", (month,))
-        if rows:
-            sums = {k: sum((r[k] or Decimal(0)) for r in rows) for k in ("subtotal_usd", "credits_usd", "taxes_usd", "total_usd")}
-            out.append({"month": month, "orgs": len(rows), **sums})
-    return out
+        rows = [_clean(r) for r in _run(session, "q4_org", (org, first, end))]
+    else:  # every org, summed per month at load time: one partition slice
+        rows = [_clean(r) for r in _run(session, "q4_all", (PLATFORM, first, end))]
+    return sorted(rows, key=lambda r: r["month"])
 
 
 def q5_genai(session, org: str, as_of: date | None = None, days: int = 30) -> list[dict]:
@@ -143,6 +145,8 @@ def cost_anomalies(session, org: str, as_of: date | None = None, days: int = 30)
 
 
 def customer_health(session, org: str) -> list[dict]:
+    """The org's latest assessment: as_of_date, health_score, risk_band, active_resources and
+    the score's components (docs/health-score.md)."""
     return [_clean(r) for r in _run(session, "health", (org,))]
 
 

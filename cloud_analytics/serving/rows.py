@@ -10,6 +10,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.serving.queries import PLATFORM
+
 
 def metric_map(*pairs: tuple[str, str]) -> Column:
     """A CQL map<text, double> from gold columns (key, column), without null entries."""
@@ -48,11 +50,13 @@ def cost_anomalies_by_org(g: DataFrame) -> DataFrame:
                     "methods_fired", "is_anomaly", _loaded_at())
 
 
-HEALTH_COMPONENTS = ("usage_component", "support_component", "csat_component", "nps_component", "billing_component")
+HEALTH_COMPONENTS = ("usage_component", "support_component", "csat_component", "nps_component", "billing_component",
+                     "engagement_component")
 
 
 def customer_health_by_org(g: DataFrame) -> DataFrame:
     return g.select("org_id", "as_of_date", F.col("health_score").try_cast("double"), "risk_band",
+                    F.col("active_resources").cast("int"),
                     metric_map(*[(c.removesuffix("_component"), c) for c in HEALTH_COMPONENTS]).alias("components"),
                     metric_map(("cost_last_30d_usd", "cost_last_30d_usd"), ("revenue_total_usd", "revenue_total_usd"),
                                ("open_tickets", "open_tickets"), ("open_critical_tickets", "open_critical_tickets"),
@@ -77,6 +81,17 @@ def tickets_by_day(g: DataFrame) -> DataFrame:
         "opened", "critical", "sla_breached", _loaded_at())
 
 
+def platform_tickets_by_day(g: DataFrame) -> DataFrame:
+    """Every org's tickets summed per day, in the one platform partition (q3 across orgs). Only
+    days on which a ticket was opened: the mart's resolution-only days add nothing to q3, and
+    without them the table's newest date (q3's default as-of) is the newest opened day."""
+    return g.groupBy("date").agg(
+        F.sum("opened").alias("opened"), F.sum("critical_count").alias("critical"),
+        F.sum("sla_breached").alias("sla_breached")).filter(F.col("opened") > 0).select(
+        F.lit(PLATFORM).alias("scope"), F.col("date").alias("ticket_date"),
+        *[F.col(c).cast("int").alias(c) for c in ("opened", "critical", "sla_breached")], _loaded_at())
+
+
 def revenue_by_org(g: DataFrame) -> DataFrame:
     return g.select("org_id", "month", "currency", F.col("fx_rate").try_cast("double"), "subtotal_usd",
                     "credits_usd", "taxes_usd", "total_usd", F.col("total").alias("total_original"),
@@ -86,3 +101,18 @@ def revenue_by_org(g: DataFrame) -> DataFrame:
 def revenue_by_month(g: DataFrame) -> DataFrame:
     return g.select("month", "org_id", "currency", "subtotal_usd", "credits_usd", "taxes_usd", "total_usd",
                     _loaded_at())
+
+
+USD_AMOUNTS = ("subtotal_usd", "credits_usd", "taxes_usd", "total_usd")
+
+
+def platform_revenue_by_month(g: DataFrame) -> DataFrame:
+    """Every org's revenue summed per month in USD, in the one platform partition (q4 across
+    orgs). The sums are of the orgs' USD amounts (an org whose invoice has no exchange rate has
+    none: it is counted in ``orgs_without_usd`` and left out of the sums, never added in its
+    own currency)."""
+    return g.groupBy("month").agg(
+        F.count(F.lit(1)).cast("int").alias("orgs"),
+        F.count_if(F.col("total_usd").isNull()).cast("int").alias("orgs_without_usd"),
+        *[F.sum(c).alias(c) for c in USD_AMOUNTS]).select(
+        F.lit(PLATFORM).alias("scope"), "month", "orgs", "orgs_without_usd", *USD_AMOUNTS, _loaded_at())

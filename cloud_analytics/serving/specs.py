@@ -104,7 +104,7 @@ ORG_DAILY_USAGE = ServingSpec(
         ("cost_per_request", "double", "daily cost / requests (null without requests)"),
         ("metrics", "map<text, double>", "cpu_hours, storage_gb_hours, genai_tokens, carbon_kg (when measured)"),
         ("anomaly_count", "int", "events flagged anomalous by silver"),
-        ("negative_cost_count", "int", "events with a negative cost (credits, corrections)"), _SOURCE, _LOADED),
+        ("negative_cost_count", "int", "events below the minimum cost increment, kept as credits (EV-05 flag-only mode; else 0)"), _SOURCE, _LOADED),
     key=("org_id", "usage_date", "service"), partition_key="org_id", range_column="usage_date",
     deps=_gold("org_daily_usage_by_service"), build=rows.org_daily_usage,
     compare=("daily_cost_usd", "requests", "event_count"),
@@ -151,8 +151,10 @@ CUSTOMER_HEALTH_BY_ORG = ServingSpec(
     columns=columns(
         _ORG, ("as_of_date", "date", "the day the org was assessed"),
         ("health_score", "double", "0-100 weighted health score"),
-        ("risk_band", "text", "healthy (score >= 70), watch (>= 40) or at_risk"),
-        ("components", "map<text, double>", "usage, support, csat, nps and billing components of the score"),
+        ("risk_band", "text", "healthy (score >= 70), watch (>= 50) or at_risk"),
+        ("active_resources", "int", "resources running or stopped (not terminated) and created by as_of_date"),
+        ("components", "map<text, double>",
+         "usage, support, csat, nps, billing and engagement components of the score"),
         ("facts", "map<text, double>", "cost over 30 days, revenue, open (critical) tickets, latest NPS, mean CSAT"),
         _LOADED),
     key=("org_id", "as_of_date"), partition_key="org_id", range_column="as_of_date",
@@ -182,8 +184,8 @@ TICKETS_BY_ORG_DAY = ServingSpec(
 
 TICKETS_BY_DAY = ServingSpec(
     layer="serving", name="tickets_by_day", mart="tickets_by_org_date", partitions=None,  # like tickets_by_org_day
-    description="Critical tickets and SLA breaches of every org per day (q3 across orgs): one partition per "
-                "month, so a 30-day window reads at most two.",
+    description="Critical tickets and SLA breaches of every org per day, one partition per month. q3 across "
+                "orgs reads platform_tickets_by_day instead (one partition); no query reads this table.",
     grain="one row per ticket day and org",
     columns=columns(
         ("month", "text", "yyyy-MM of the ticket day (the partition)"),
@@ -214,7 +216,8 @@ REVENUE_BY_ORG = ServingSpec(
 
 REVENUE_BY_MONTH = ServingSpec(
     layer="serving", name="revenue_by_month", mart="revenue_by_org_month", partitions="billing_monthly",
-    description="Revenue of every org for a month (q4 across orgs): one partition per month.",
+    description="Revenue of every org for a month, one partition per month. q4 across orgs reads "
+                "platform_revenue_by_month instead (one partition); no query reads this table.",
     grain="one row per invoice month and org",
     columns=columns(
         ("month", "date", "first day of the invoice month (the partition)"), _ORG,
@@ -224,6 +227,46 @@ REVENUE_BY_MONTH = ServingSpec(
     key=("month", "org_id"), partition_key="month", range_column=None,
     deps=_gold("revenue_by_org_month"), build=rows.revenue_by_month, compare=("total_usd",),
     total=ServingTotal("total_usd", "total_usd"),
+)
+
+# The all-org forms of q3 and q4: every org summed at load time under one partition key (the
+# constant queries.PLATFORM), so an all-org query is one partition slice (cql/schema.cql says
+# why one partition is bounded enough).
+_SCOPE = ("scope", "text", "'all': the one partition, every org summed")
+
+PLATFORM_TICKETS_BY_DAY = ServingSpec(
+    # Unpartitioned like tickets_by_org_day: replaced whole from the newest tickets snapshot.
+    layer="serving", name="platform_tickets_by_day", mart="tickets_by_org_date", partitions=None,
+    description="Tickets of every org summed per day (q3 across orgs) in one partition, newest day first, so a "
+                "30-day window is one partition slice. Only days on which a ticket was opened: its newest date, "
+                "q3's default as-of, is the newest opened day (not a resolution date).",
+    grain="one row per day on which a ticket was opened",
+    columns=columns(
+        _SCOPE, ("ticket_date", "date", "the day the tickets were opened"),
+        ("opened", "int", "tickets opened over all orgs and severities"),
+        ("critical", "int", "critical tickets opened"),
+        ("sla_breached", "int", "tickets opened on the day that breached their SLA"), _LOADED),
+    key=("scope", "ticket_date"), partition_key="scope", range_column="ticket_date",
+    deps=_gold("tickets_by_org_date"), build=rows.platform_tickets_by_day,
+    compare=("opened", "critical", "sla_breached"),
+    total=ServingTotal("opened", "opened", extras=(("critical", "critical_count"),), rows="days_opened"),
+)
+
+PLATFORM_REVENUE_BY_MONTH = ServingSpec(
+    layer="serving", name="platform_revenue_by_month", mart="revenue_by_org_month", partitions="billing_monthly",
+    description="Revenue of every org summed per month in USD, credits and taxes applied (q4 across orgs), in one "
+                "partition, newest month first, so 12 months are one partition slice.",
+    grain="one row per invoice month",
+    columns=columns(
+        _SCOPE, ("month", "date", "first day of the invoice month"), ("orgs", "int", "orgs invoiced in the month"),
+        ("orgs_without_usd", "int", "orgs whose invoice has no USD amount (no exchange rate): not in the sums"),
+        ("subtotal_usd", "decimal", "subtotal in USD, summed over the orgs"),
+        ("credits_usd", "decimal", "credits in USD, summed over the orgs"),
+        ("taxes_usd", "decimal", "taxes in USD, summed over the orgs"),
+        ("total_usd", "decimal", "invoiced total in USD, summed over the orgs"), _LOADED),
+    key=("scope", "month"), partition_key="scope", range_column="month",
+    deps=_gold("revenue_by_org_month"), build=rows.platform_revenue_by_month, compare=("total_usd", "orgs"),
+    total=ServingTotal("total_usd", "total_usd", rows="months"),
 )
 
 USAGE_ALERTS_BY_ORG = ServingSpec(
@@ -272,7 +315,7 @@ SPEED_VIEW = ServingSpec(
 # Loaded from gold by ``serving/assets.py``, in the order the assets are declared.
 GOLD_FED: tuple[ServingSpec, ...] = (
     ORG_DAILY_USAGE, GENAI_BY_ORG_DAY, COST_ANOMALIES_BY_ORG, CUSTOMER_HEALTH_BY_ORG, TICKETS_BY_ORG_DAY,
-    TICKETS_BY_DAY, REVENUE_BY_ORG, REVENUE_BY_MONTH,
+    TICKETS_BY_DAY, REVENUE_BY_ORG, REVENUE_BY_MONTH, PLATFORM_TICKETS_BY_DAY, PLATFORM_REVENUE_BY_MONTH,
 )
 # Written by the speed layer's stream run (``speed/assets.py``).
 SPEED_FED: tuple[ServingSpec, ...] = (USAGE_ALERTS_BY_ORG, LIVE_USAGE_BY_ORG, SPEED_VIEW)

@@ -28,13 +28,14 @@ def org(serving_run, spark, settings):
 
 def _counts(session):
     tables = ["org_daily_usage", "genai_by_org_day", "cost_anomalies_by_org", "customer_health_by_org",
-              "tickets_by_org_day", "tickets_by_day", "revenue_by_org", "revenue_by_month"]
+              "tickets_by_org_day", "tickets_by_day", "revenue_by_org", "revenue_by_month", "platform_tickets_by_day",
+              "platform_revenue_by_month"]
     return {t: session.execute(f"SELECT count(*) FROM {t}").one()[0] for t in tables}
 
 
 def test_load_checks_pass(serving_run):
     assert [c for step in serving_run for c in step.failed_checks] == []
-    assert len({a for s in serving_run for a in s.materializations}) == 8
+    assert len({a for s in serving_run for a in s.materializations}) == 10
 
 
 def test_schema_creation_is_idempotent(serving_run, cassandra):
@@ -48,12 +49,19 @@ def test_q1_and_q2_equal_gold(serving_run, cassandra, spark, settings, org):
     mart = _gold(spark, settings, "org_daily_usage_by_service").filter(F.col("org_id") == org)
     end = mart.agg(F.max("usage_date")).first()[0]
     start = end - timedelta(days=29)
-    expected = {(r.usage_date, r.service): (r.daily_cost_usd, round(r.requests))
-                for r in mart.filter(F.col("usage_date").between(start, end)).collect()}
+    window = mart.filter(F.col("usage_date").between(start, end)).collect()
+    expected = {(r.usage_date, r.service): (r.daily_cost_usd, round(r.requests)) for r in window}
     with cassandra.session() as session:
         rows = queries.q1_daily_cost(session, org, as_of=end)
         top = queries.q2_top_services(session, org, as_of=end, top=3)
     assert {(r["usage_date"], r["service"]): (r["daily_cost_usd"], r["requests"]) for r in rows} == expected
+    # Carbon as gold has it: measured (v2 events) or null (not measured), never 0 for null.
+    carbon = {(r["usage_date"], r["service"]): r["carbon_kg"] for r in rows}
+    assert carbon.keys() == expected.keys()
+    for r in window:
+        got = carbon[(r.usage_date, r.service)]
+        assert got is None if r.carbon_kg is None else got == pytest.approx(r.carbon_kg, rel=1e-12)
+    assert any(v is not None for v in carbon.values())
     last14 = mart.filter(F.col("usage_date") > end - timedelta(days=14)).groupBy("service").agg(
         F.sum("daily_cost_usd").alias("cost")).orderBy(F.desc("cost"), "service").limit(3).collect()
     assert [(r["service"], r["cost_usd"]) for r in top] == [(r.service, r.cost) for r in last14]
@@ -63,8 +71,9 @@ def test_q3_q4_q5_equal_gold(serving_run, cassandra, spark, settings, org):
     tickets = _gold(spark, settings, "tickets_by_org_date")
     end = date(2025, 8, 31)
     window = tickets.filter(F.col("date").between(end - timedelta(days=29), end))
+    # Days on which a ticket was opened (the mart also has days with resolutions only).
     expected_all = {r.date: (r.o, r.c) for r in window.groupBy("date").agg(
-        F.sum("opened").alias("o"), F.sum("critical_count").alias("c")).collect()}
+        F.sum("opened").alias("o"), F.sum("critical_count").alias("c")).collect() if r.o > 0}
     revenue = _gold(spark, settings, "revenue_by_org_month").filter(F.col("org_id") == org)
     genai = _gold(spark, settings, "genai_tokens_by_org_date").filter(F.col("org_id") == org)
     with cassandra.session() as session:
@@ -74,11 +83,27 @@ def test_q3_q4_q5_equal_gold(serving_run, cassandra, spark, settings, org):
         q5 = queries.q5_genai(session, org, as_of=end)
     assert {r["date"]: (r["opened"], r["critical"]) for r in q3} == expected_all
     assert {r["month"]: r["total_usd"] for r in q4} == {r.month: r.total_usd for r in revenue.collect()}
-    all_totals = {r.month: r.t for r in _gold(spark, settings, "revenue_by_org_month").groupBy("month").agg(
-        F.sum("total_usd").alias("t")).collect()}
-    assert {r["month"]: r["total_usd"] for r in q4_all} == all_totals
+    # Across orgs: the USD totals (never the invoice currencies), orgs invoiced, orgs without a USD amount.
+    all_totals = {r.month: (r.t, r.n, r.u) for r in _gold(spark, settings, "revenue_by_org_month").groupBy("month").agg(
+        F.sum("total_usd").alias("t"), F.count(F.lit(1)).alias("n"),
+        F.count_if(F.col("total_usd").isNull()).alias("u")).collect()}
+    assert {r["month"]: (r["total_usd"], r["orgs"], r["orgs_without_usd"]) for r in q4_all} == all_totals
     expected_genai = {r.date: r.genai_tokens for r in genai.filter(F.col("date") > end - timedelta(days=30)).collect()}
     assert {r["usage_date"]: r["tokens"] for r in q5} == expected_genai
+
+
+def test_q3_by_default_ends_on_the_newest_day_a_ticket_was_opened(serving_run, cassandra, spark, settings, org):
+    tickets = _gold(spark, settings, "tickets_by_org_date")
+    per_day = {r.date: r.o for r in tickets.groupBy("date").agg(F.sum("opened").alias("o")).collect()}
+    newest_opened = max(d for d, opened in per_day.items() if opened > 0)
+    with cassandra.session() as session:
+        every = queries.q3_critical_tickets(session)
+        one = queries.q3_critical_tickets(session, org)
+    assert every[-1]["date"] == newest_opened and every[0]["date"] > newest_opened - timedelta(days=30)
+    # Every day of the window on which a ticket was opened, none other (resolution-only days are gone).
+    assert [r["date"] for r in every] == sorted(
+        d for d, opened in per_day.items() if opened > 0 and d > newest_opened - timedelta(days=30))
+    assert all(r["date"] <= newest_opened and r["opened"] > 0 for r in one)
 
 
 def test_reloading_leaves_tables_identical(serving_run, cassandra, settings, dagster_instance):
@@ -89,7 +114,8 @@ def test_reloading_leaves_tables_identical(serving_run, cassandra, settings, dag
     again = materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",), force=True)
     assert [c for step in again for c in step.failed_checks] == []
     # The whole-table ticket loads really ran again (the usage refresh has no new dates to plan).
-    assert {"serving/tickets_by_org_day", "serving/tickets_by_day"} <= {a for step in again for a in step.materializations}
+    assert {"serving/tickets_by_org_day", "serving/tickets_by_day", "serving/platform_tickets_by_day"} <= {
+        a for step in again for a in step.materializations}
     with cassandra.session() as session:
         assert _counts(session) == before
         assert session.execute("SELECT sum(daily_cost_usd) FROM org_daily_usage").one()[0] == total

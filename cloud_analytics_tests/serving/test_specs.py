@@ -116,6 +116,9 @@ def test_audit_totals_are_the_ones_reconciled_today():
         "tickets_by_day": ("opened", "opened", (), "org_days"),
         "revenue_by_org": ("total_usd", "total_usd", (), "rows"),
         "revenue_by_month": ("total_usd", "total_usd", (), "rows"),
+        # The all-org tables (issue 17): one partition each, reconciled with gold like the others.
+        "platform_tickets_by_day": ("opened", "opened", (("critical", "critical_count"),), "days_opened"),
+        "platform_revenue_by_month": ("total_usd", "total_usd", (), "months"),
     }
     got = {s.name: (s.total.column, s.total.label, s.total.extras, s.total.rows) for s in SERVING_SPECS if s.total}
     assert got == expected
@@ -134,3 +137,68 @@ def test_build_returns_the_declared_columns_in_order(spec, spark):
     mart = GOLD_BY_NAME[spec.mart]
     empty = spark.createDataFrame([], ", ".join(f"`{c.name}` {c.type}" for c in mart.columns))
     assert spec.build(empty).columns == spec.column_names
+
+
+def test_the_platform_tables_are_one_partition_sliced_by_date():
+    # Hand-read from cql/schema.cql: one partition key, the date clustering newest first.
+    assert CQL["platform_tickets_by_day"]["key"] == ("scope", "ticket_date")
+    assert CQL["platform_revenue_by_month"]["key"] == ("scope", "month")
+    assert ("total_usd", "decimal") in CQL["platform_revenue_by_month"]["columns"]
+    tickets, revenue = SERVING_BY_NAME["platform_tickets_by_day"], SERVING_BY_NAME["platform_revenue_by_month"]
+    assert (tickets.partition_key, tickets.range_column, tickets.partitions) == ("scope", "ticket_date", None)
+    assert (revenue.partition_key, revenue.range_column, revenue.partitions) == ("scope", "month", "billing_monthly")
+
+
+def _tickets_mart(spark, rows):
+    mart = GOLD_BY_NAME["tickets_by_org_date"]
+    names = [c.name for c in mart.columns]
+    full = [{**dict.fromkeys(names), **r} for r in rows]
+    return spark.createDataFrame([tuple(r[n] for n in names) for r in full],
+                                 ", ".join(f"`{c.name}` {c.type}" for c in mart.columns))
+
+
+def test_platform_tickets_sum_every_org_per_day_and_keep_only_days_with_tickets_opened(spark):
+    from datetime import date
+
+    def row(org, day, severity, opened, critical, breached, resolved=0):
+        return {"org_id": org, "date": date(2025, 8, day), "severity": severity, "opened": opened,
+                "critical_count": critical, "sla_breached": breached, "resolved": resolved}
+
+    mart = _tickets_mart(spark, [
+        row("org_1", 1, "critical", 2, 2, 1), row("org_1", 1, "low", 3, 0, 0), row("org_2", 1, "high", 1, 0, 1),
+        row("org_2", 2, "critical", 1, 1, 0, resolved=2),
+        row("org_1", 5, "low", 0, 0, 0, resolved=3), row("org_2", 5, "high", 0, 0, 0, resolved=1),  # resolutions only
+    ])
+    got = sorted((r.scope, r.ticket_date, r.opened, r.critical, r.sla_breached)
+                 for r in SERVING_BY_NAME["platform_tickets_by_day"].build(mart).collect())
+    # By hand: Aug 1 = 2+3+1 opened, 2 critical, 1+1 breached; Aug 2 = 1, 1, 0; Aug 5 opened nothing.
+    assert got == [("all", date(2025, 8, 1), 6, 2, 2), ("all", date(2025, 8, 2), 1, 1, 0)]
+
+
+def test_platform_revenue_sums_usd_amounts_and_counts_the_orgs_without_them(spark):
+    from datetime import date
+    from decimal import Decimal as D
+
+    mart = GOLD_BY_NAME["revenue_by_org_month"]
+    names = [c.name for c in mart.columns]
+
+    def row(org, month, currency, fx, total, total_usd):
+        usd = None if total_usd is None else D(total_usd)
+        values = {"org_id": org, "month": date(2025, month, 1), "currency": currency, "fx_rate": fx,
+                  "subtotal": D(total), "credits": D("0.00"), "taxes": D("0.00"), "total": D(total),
+                  "subtotal_usd": usd, "credits_usd": None if usd is None else D("0.00"),
+                  "taxes_usd": None if usd is None else D("0.00"), "total_usd": usd}
+        return tuple(values.get(n) for n in names)
+
+    frame = spark.createDataFrame([
+        row("org_1", 7, "USD", 1.0, "100.00", "100.00"),
+        row("org_2", 7, "ARS", 0.0015, "200000.00", "300.00"),  # 200,000 ARS x 0.0015 = 300 USD
+        row("org_3", 7, "ARS", None, "50000.00", None),  # no rate: no USD amount
+        row("org_1", 8, "USD", 1.0, "10.50", "10.50"),
+    ], ", ".join(f"`{c.name}` {c.type}" for c in mart.columns))
+    got = {r.month: (r.scope, r.orgs, r.orgs_without_usd, r.total_usd, r.subtotal_usd)
+           for r in SERVING_BY_NAME["platform_revenue_by_month"].build(frame).collect()}
+    # In USD only: 100 + 300 (never the 200,000 or 50,000 ARS), org_3 counted apart.
+    assert got == {date(2025, 7, 1): ("all", 3, 1, D("400.00"), D("400.00")),
+                   date(2025, 8, 1): ("all", 1, 0, D("10.50"), D("10.50"))}
+

@@ -42,6 +42,17 @@ def test_an_unpartitioned_window_replaces_whole_partitions():
     assert window.where(spec) == "month = ? AND ticket_date >= ? AND ticket_date <= ?"
 
 
+def test_the_platform_tables_replace_a_date_range_of_their_one_partition():
+    revenue = SERVING_BY_NAME["platform_revenue_by_month"]
+    assert window.where(revenue) == "scope = ? AND month >= ? AND month <= ?"
+    assert window.bounds(revenue, date(2025, 7, 1), date(2025, 7, 31)) == (date(2025, 7, 1), date(2025, 7, 31))
+    assert window.delete_statement(revenue) == (
+        "DELETE FROM platform_revenue_by_month USING TIMESTAMP ? WHERE scope = ? AND month >= ? AND month <= ?")
+    tickets = SERVING_BY_NAME["platform_tickets_by_day"]  # unpartitioned: replaced whole
+    assert window.delete_statement(tickets, whole_table=True) == (
+        "DELETE FROM platform_tickets_by_day USING TIMESTAMP ? WHERE scope = ?")
+
+
 def test_gold_stream_counts_samples_and_finds_the_newest_date_on_the_way():
     columns = ["org_id", "day", "cost"]
     rows = [(f"org_{i % 3}", date(2025, 7, 1 + i % 28), i) for i in range(200)]
