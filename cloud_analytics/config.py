@@ -41,20 +41,20 @@ def _env(env: dict[str, str], name: str, default: str) -> str:
     return value if value else default
 
 
-def _env_int(env: dict[str, str], name: str, default: int) -> int:
+def _env_number(env: dict[str, str], name: str, default, cast, kind: str):
     raw = _env(env, name, str(default))
     try:
-        return int(raw)
+        return cast(raw)
     except ValueError:
-        raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+        raise ValueError(f"{PREFIX}{name} must be {kind}, got {raw!r}") from None
+
+
+def _env_int(env: dict[str, str], name: str, default: int) -> int:
+    return _env_number(env, name, default, int, "an integer")
 
 
 def _env_float(env: dict[str, str], name: str, default: float) -> float:
-    raw = _env(env, name, str(default))
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+    return _env_number(env, name, default, float, "a number")
 
 
 def _parse_pairs(raw: str) -> tuple[tuple[str, str], ...]:

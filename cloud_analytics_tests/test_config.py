@@ -90,3 +90,18 @@ def test_spark_service_settings_default_to_auto_on_15002(tmp_path):
 def test_unknown_spark_service_mode_names_the_variable_and_the_modes(tmp_path):
     with pytest.raises(ValueError, match=r"CLOUD_ANALYTICS_SPARK_SERVICE must be one of auto, off, require, got 'on'"):
         load_settings(environ={"CLOUD_ANALYTICS_SPARK_SERVICE": "on"}, dotenv=tmp_path / "none")
+
+
+def test_the_ev05_policy_comes_from_settings_through_the_quality_resource(tmp_path):
+    from cloud_analytics.definitions import build_resources
+    from cloud_analytics.quality.model import Policy
+
+    default = load_settings(environ={}, dotenv=tmp_path / "none")
+    assert Policy.of(default) == Policy(min_cost_increment=-0.01, negative_costs="quarantine")
+    chosen = load_settings(environ={"CLOUD_ANALYTICS_MIN_COST_INCREMENT": "-5",
+                                    "CLOUD_ANALYTICS_NEGATIVE_COSTS": "FLAG"}, dotenv=tmp_path / "none")
+    assert Policy.of(build_resources(chosen)["quality"]) == Policy(min_cost_increment=-5.0, negative_costs="flag")
+    with pytest.raises(ValueError, match="CLOUD_ANALYTICS_MIN_COST_INCREMENT must be a number, got 'abc'"):
+        load_settings(environ={"CLOUD_ANALYTICS_MIN_COST_INCREMENT": "abc"}, dotenv=tmp_path / "none")
+    with pytest.raises(ValueError, match="CLOUD_ANALYTICS_NEGATIVE_COSTS must be one of quarantine, flag"):
+        load_settings(environ={"CLOUD_ANALYTICS_NEGATIVE_COSTS": "drop"}, dotenv=tmp_path / "none")

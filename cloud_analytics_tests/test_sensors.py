@@ -173,7 +173,9 @@ def _follow_up(instance, run):
 
 def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_none():
     from cloud_analytics.orchestration.jobs import FOLLOW_UP_TAG
+    from cloud_analytics.partitions import snapshot_daily
 
+    today = snapshot_daily.get_last_partition_key()
     with DagsterInstance.ephemeral() as instance:
         instance.report_runless_asset_event(AssetMaterialization(
             USAGE_EVENTS, metadata={"dates_touched": ["2025-07-03", "2025-07-10", "2025-08-31"]}))
@@ -185,6 +187,7 @@ def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_n
             "customer_health_job": ("2025-08-31", "2025-08-31", []),
             "usage_refresh_job": ("2025-07-03", "2025-08-31", ["gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"]),
             "monthly_billing_job": ("2025-07-01", "2025-07-01", ["gold/cost_vs_billing_reconciliation"]),
+            "daily_snapshot_job": (today, today, ["gold/resource_utilization"]),
         }
         assert all(r.tags[FOLLOW_UP_TAG] == "true" and r.run_key.startswith(f"follow-up-{refresh.run_id}")
                    for r in requests)

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.spark
 PEPPERS = {"a": "pepper-of-lake-a-0123456789abcdef", "b": "pepper-of-lake-b-fedcba9876543210"}
 SEEDS = {"a": 11, "b": 12}
 SELECTION = [AssetKey(p) for p in (["bronze", "customers_orgs"], ["bronze", "users"], ["silver", "customers_orgs"],
-                                   ["silver", "customers_orgs_history"], ["silver", "users"])]
+                                   ["silver", "customers_orgs_history"], ["silver", "users"],
+                                   ["quarantine", "customers_orgs"], ["quarantine", "users"])]
 
 
 def _settings(root: Path, name: str):

@@ -11,11 +11,12 @@ layer and partitions without an edit here.
 | usage_refresh_job | event days (range) | touched-dates sensor, daily schedule | silver events, usage marts, usage serving tables |
 | customer_health_job | event day | refresh follow-up, daily schedule | customer 360, its serving table, cost baselines |
 
-A refresh leaves three follow-up runs (``ranges.follow_ups``; the refresh follow-up sensor and
+A refresh leaves follow-up runs (``ranges.follow_ups``; the refresh follow-up sensor and
 ``make run`` both run them): customer health as of the newest event date, the anomaly mart and
-its serving table over every event date (its baselines are whole-history), and the billing
-reconciliation for the months of the refreshed dates. Nothing derived from a touched date stays
-stale until a schedule happens to run.
+its serving table over every event date (its baselines are whole-history), the billing
+reconciliation for the months of the refreshed dates, and the newest snapshot of the snapshot
+marts that read usage (resource utilization). Nothing derived from a touched date stays stale
+until a schedule happens to run.
 
 ``make run`` runs the same jobs, layer by layer (``runner.py``).
 """
@@ -70,7 +71,12 @@ HEALTH_KEYS: list[AssetKey] = [
     *spec_keys(layer="gold", partitions=None, exclude=TICKET_MARTS),  # cost baselines: learned from every event
 ]
 
+# Snapshot marts that also read usage events (resource utilization): their newest snapshot moves with new events.
+SNAPSHOT_USAGE_MARTS = tuple(s.name for s in ALL_SPECS if s.layer == "gold" and s.partitions == "snapshot_daily"
+                             and any(d.table == "silver/usage_events" for d in s.deps))
 ANOMALY_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=ANOMALY_MARTS), *serving_of(ANOMALY_MARTS)]
+SNAPSHOT_USAGE_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=SNAPSHOT_USAGE_MARTS),
+                                       *serving_of(SNAPSHOT_USAGE_MARTS)]
 RECONCILIATION_KEYS: list[AssetKey] = [*spec_keys(layer="gold", names=RECONCILIATION_MARTS),
                                        *serving_of(RECONCILIATION_MARTS)]
 

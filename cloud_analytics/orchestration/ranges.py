@@ -14,7 +14,9 @@ from typing import Iterable
 
 from dagster import AssetKey
 
-from cloud_analytics.orchestration.jobs import ANOMALY_KEYS, BILLING_JOB, HEALTH_JOB, RECONCILIATION_KEYS, REFRESH_JOB
+from cloud_analytics.orchestration.jobs import (
+    ANOMALY_KEYS, BILLING_JOB, HEALTH_JOB, RECONCILIATION_KEYS, REFRESH_JOB, SNAPSHOT_JOB, SNAPSHOT_USAGE_KEYS,
+)
 
 Range = tuple[str, str]
 
@@ -73,13 +75,15 @@ def newest_date(ever_touched: set[str]) -> Range | None:
     return (max(ever_touched),) * 2 if ever_touched else None
 
 
-def follow_ups(refreshed: Range | None, ever_touched: set[str], billing_months: list[str]) -> list[Plan]:
+def follow_ups(refreshed: Range | None, ever_touched: set[str], billing_months: list[str],
+               snapshot_day: str | None = None) -> list[Plan]:
     """The runs a usage refresh over ``refreshed`` (event days) leaves to do, so that nothing
     derived from a touched date is stale: customer 360 (with its serving table and the cost
     baselines) as of the newest event date; the cost anomaly mart and its serving table over
     every event date, since a day's baseline is its org and service's whole history (skipped
     when the refresh covered them all); the billing reconciliation for the months holding
-    refreshed days (``billing_months``: the monthly partition keys, ``YYYY-MM-01``)."""
+    refreshed days (``billing_months``: the monthly partition keys, ``YYYY-MM-01``); the
+    snapshot marts that read usage, for the newest snapshot day (``snapshot_day``)."""
     if refreshed is None:
         return []
     plans = [Plan(HEALTH_JOB, partition_range=newest_date(ever_touched | set(refreshed)))]
@@ -90,4 +94,6 @@ def follow_ups(refreshed: Range | None, ever_touched: set[str], billing_months: 
     months = [m for m in billing_months if first <= m[:7] <= last]
     if months:
         plans.append(Plan(BILLING_JOB, partition_range=(months[0], months[-1]), selection=tuple(RECONCILIATION_KEYS)))
+    if snapshot_day and SNAPSHOT_USAGE_KEYS:
+        plans.append(Plan(SNAPSHOT_JOB, partition_range=(snapshot_day, snapshot_day), selection=tuple(SNAPSHOT_USAGE_KEYS)))
     return plans

@@ -328,27 +328,32 @@ def run_jobs(defs: Definitions, instance: DagsterInstance, log: Callable[[str], 
                 on_step(step)
             touched |= set(step.materializations.get("bronze/usage_events", {}).get("dates_touched") or [])
     if layers is None or "gold" in layers:
-        steps += run_follow_ups(defs, instance, plans, log, on_step)
+        steps += run_follow_ups(defs, instance, plans, log, on_step, jobs)
     return steps
 
 
 def run_follow_ups(defs: Definitions, instance: DagsterInstance, plans: dict[str, ranges.Plan | None],
-                   log: Callable[[str], None], on_step: Callable[[StepResult], None] | None) -> list[StepResult]:
+                   log: Callable[[str], None], on_step: Callable[[StepResult], None] | None,
+                   jobs: tuple[str, ...] | None = None) -> list[StepResult]:
     """What the refresh this call ran leaves stale (``ranges.follow_ups``), the runs the refresh
-    follow-up sensor launches in ``dagster dev``, minus what this call already rebuilt after the
-    refresh: customer health (its turn comes after the refresh) and billing months it planned."""
+    follow-up sensor launches in ``dagster dev``, minus what this call rebuilt after the refresh's
+    silver anyway (a job planned over the same partitions: its gold and serving run after them)
+    and jobs outside ``jobs``."""
     refresh = plans.get(REFRESH_JOB)
     if refresh is None:
         return []
     ever, _ = touched_dates(instance)
     steps = []
-    for follow in ranges.follow_ups(refresh.partition_range, ever, billing_monthly.get_partition_keys()):
+    todo = ranges.follow_ups(refresh.partition_range, ever, billing_monthly.get_partition_keys(),
+                             snapshot_daily.get_last_partition_key())
+    for follow in todo:
         done = plans.get(follow.job)
-        if follow.job == HEALTH_JOB and follow.job in plans:
+        if jobs is not None and follow.job not in jobs:
             continue
-        if (follow.job == BILLING_JOB and done is not None and done.partition_range
-                and done.partition_range[0] <= follow.partition_range[0]
+        if (done is not None and done.partition_range and done.partition_range[0] <= follow.partition_range[0]
                 and follow.partition_range[1] <= done.partition_range[1]):
+            continue
+        if done is not None and done.partition_key is not None and follow.partition_range == (done.partition_key,) * 2:
             continue
         step = run_job(defs, follow, instance, selection=list(follow.selection) or None, log=log,
                        name=f"follow-up: {follow.label}", tags=FOLLOW_UP_TAGS)

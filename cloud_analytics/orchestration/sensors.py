@@ -37,12 +37,12 @@ from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.landing.files import complete_event_files
 from cloud_analytics.orchestration import ranges
 from cloud_analytics.orchestration.jobs import (
-    BILLING_JOB, FOLLOW_UP_TAG, HEALTH_JOB, REFRESH_JOB, REFRESH_KEYS, STREAM_JOB, jobs,
+    BILLING_JOB, FOLLOW_UP_TAG, HEALTH_JOB, REFRESH_JOB, REFRESH_KEYS, SNAPSHOT_JOB, STREAM_JOB, jobs,
 )
 from cloud_analytics.orchestration.runner import (
     RANGE_END_TAG, RANGE_START_TAG, materialized, range_tags, stream_run_key, touched_dates,
 )
-from cloud_analytics.partitions import billing_monthly, stream_runs
+from cloud_analytics.partitions import billing_monthly, snapshot_daily, stream_runs
 from cloud_analytics.resources.lake import LakeResource
 
 # A stream run goes ahead of queued refreshes: it is what a landed file's latency waits for.
@@ -112,11 +112,13 @@ def build_sensors(interval_s: int = 30) -> list:
 
     @run_status_sensor(
         run_status=DagsterRunStatus.SUCCESS, name="refresh_follow_up_sensor", minimum_interval_seconds=interval_s,
-        monitored_jobs=[_JOBS[REFRESH_JOB]], request_jobs=[_JOBS[j] for j in (HEALTH_JOB, REFRESH_JOB, BILLING_JOB)],
+        monitored_jobs=[_JOBS[REFRESH_JOB]],
+        request_jobs=[_JOBS[j] for j in (HEALTH_JOB, REFRESH_JOB, BILLING_JOB, SNAPSHOT_JOB)],
         default_status=DefaultSensorStatus.RUNNING,
         description="After a usage refresh succeeds, rebuilds what derives from its dates outside their partitions: "
                     "customer 360 as of the newest event date, the anomaly mart over every date (whole-history "
-                    "baselines) and the billing reconciliation of the refreshed months.")
+                    "baselines), the billing reconciliation of the refreshed months and the newest snapshot of "
+                    "resource utilization.")
     def refresh_follow_up_sensor(context: RunStatusSensorContext):
         run = context.dagster_run
         if FOLLOW_UP_TAG in run.tags:
@@ -125,7 +127,8 @@ def build_sensors(interval_s: int = 30) -> list:
             return SkipReason(f"refresh run {run.run_id[:8]} has no date range (not launched by the platform)")
         refreshed = (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG])
         ever, _ = touched_dates(context.instance)
-        plans = ranges.follow_ups(refreshed, ever, billing_monthly.get_partition_keys())
+        plans = ranges.follow_ups(refreshed, ever, billing_monthly.get_partition_keys(),
+                                  snapshot_daily.get_last_partition_key())
         return [RunRequest(run_key=f"follow-up-{run.run_id}-{plan.job}", job_name=plan.job,
                            asset_selection=list(plan.selection) or None,
                            tags={**range_tags(plan.partition_range), **FOLLOW_UP_TAGS}) for plan in plans]

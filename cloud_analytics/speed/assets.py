@@ -37,6 +37,7 @@ from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, SPEED_FED, SPEED_VI
 from cloud_analytics.silver.refs import load_refs
 from cloud_analytics.silver.specs import CUSTOMERS_ORGS_HISTORY, RESOURCES_HISTORY
 from cloud_analytics.speed import notify
+from cloud_analytics.speed.checks import ALERTS_SERVED
 from cloud_analytics.speed.specs import (
     CLOSED_WINDOWS, LATE_ROWS, SPEED_SPECS, STREAM_STATE, USAGE_ALERTS, USAGE_WINDOWS,
 )
@@ -82,7 +83,8 @@ class SpeedConfig(Config):
 
 @multi_asset(
     specs=[_asset_spec(spec) for spec in OUTPUTS],
-    check_specs=[check_spec(_key(spec), check) for spec in OUTPUTS for check in spec.checks],
+    check_specs=[*(check_spec(_key(spec), check) for spec in OUTPUTS for check in spec.checks),
+                 check_spec(_key(USAGE_ALERTS_BY_ORG), ALERTS_SERVED)],
     partitions_def=partitions_def(USAGE_WINDOWS.partitions),
     can_subset=False,
 )
@@ -106,6 +108,9 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
                              policy=Policy.of(quality))
         report = stream.run()
         alerts_in_cassandra = cql.execute("SELECT count(*) FROM usage_alerts_by_org").one()[0]
+        lake_alerts = session.read.format("delta").load(paths.alerts)
+        served = check_result(_key(USAGE_ALERTS_BY_ORG), ALERTS_SERVED, CheckInput(
+            written=lake_alerts, read=reader.read, params={"stream_run": context.partition_key, "cql": cql}))
 
     # Read back also when this run raised none: a retry of a run that failed after its batches
     # committed finds the alerts of that attempt (same partition) still to be delivered.
@@ -129,8 +134,8 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
     context.log.info(summary)
     notes = MetadataValue.text("; ".join(report.notes) or "none")
     params = {"checkpoint_id": stream.app_id, "stream_run": context.partition_key}
-    tables = {USAGE_WINDOWS: windows, **{spec: session.read.format("delta").load(path(spec))
-                                         for spec in (CLOSED_WINDOWS, LATE_ROWS, USAGE_ALERTS)}}
+    tables = {USAGE_WINDOWS: windows, USAGE_ALERTS: lake_alerts,
+              **{spec: session.read.format("delta").load(path(spec)) for spec in (CLOSED_WINDOWS, LATE_ROWS)}}
     checked = [check_result(_key(spec), check, CheckInput(written=table, read=reader.read, params=params))
                for spec, table in tables.items() for check in spec.checks]
 
@@ -158,6 +163,7 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
             {t: n for t, n in report.speed_rows.items() if t in SPEED_VIEW.view_of}), "dates": len(report.dates),
         "cassandra": cassandra.target})
     yield from checked
+    yield served
 
 
 def _alerts_table(alerts: list) -> str:

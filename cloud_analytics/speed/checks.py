@@ -67,3 +67,20 @@ LATE_ROWS_RECORDED = Check("late_rows_recorded", "late rows written by the run =
                            _late_rows_recorded)
 CLOSED_ROWS_ARE_SUMS = Check("closed_rows_are_sums", "each window the run closed sums ≥ 1 partial and ≥ 1 event",
                              _closed_rows_are_sums)
+
+
+def _alerts_served(given: CheckInput) -> Outcome:
+    """Every alert of the run (the lake's ``speed/usage_alerts``, ``written``) is in Cassandra's
+    ``usage_alerts_by_org`` (``params["cql"]``, an open session): one partition read per org."""
+    wanted: dict[str, set[str]] = {}
+    since: dict = {}
+    for row in _this_run(given, given.written).select("org_id", "alert_date", "alert_id").collect():
+        wanted.setdefault(row["org_id"], set()).add(row["alert_id"])
+        since[row["org_id"]] = min(since.get(row["org_id"], row["alert_date"]), row["alert_date"])
+    cql = given.params["cql"]
+    query = cql.prepare("SELECT alert_id FROM usage_alerts_by_org WHERE org_id = ? AND alert_date >= ?")
+    missing = sum(len(ids - {r.alert_id for r in cql.execute(query, (org, since[org]))}) for org, ids in wanted.items())
+    return Outcome(missing == 0, {"run_alerts": sum(map(len, wanted.values())), "missing_in_cassandra": missing})
+
+
+ALERTS_SERVED = Check("alerts_served", "every alert the run raised is in Cassandra usage_alerts_by_org", _alerts_served)

@@ -20,9 +20,11 @@ def keys(layer: str, *names: str) -> list[AssetKey]:
 
 
 BRONZE_DIMS = keys("bronze", "customers_orgs", "resources")
-SILVER_DIMS = keys("silver", "customers_orgs", "customers_orgs_history", "resources", "resources_history")
+# A conformed silver table and its quarantine are one multi-asset: selected together.
+SILVER_DIMS = [*keys("silver", "customers_orgs", "customers_orgs_history", "resources", "resources_history"),
+               *keys("quarantine", "customers_orgs", "resources")]
 STREAM = list(usage_events_stream.keys)
-SILVER_EVENTS = keys("silver", "usage_events")
+SILVER_EVENTS = [*keys("silver", "usage_events"), *keys("quarantine", "usage_events")]
 GOLD_USAGE = keys("gold", "org_daily_usage_by_service")
 SERVING_USAGE = keys("serving", "org_daily_usage")
 USAGE = [*SILVER_EVENTS, *GOLD_USAGE, *SERVING_USAGE]  # one daily-partitioned run, in order

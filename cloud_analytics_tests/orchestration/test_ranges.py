@@ -59,15 +59,19 @@ def test_a_refresh_is_followed_by_health_the_whole_anomaly_history_and_its_month
     from cloud_analytics.orchestration.jobs import ANOMALY_KEYS, RECONCILIATION_KEYS
     from cloud_analytics.orchestration.ranges import follow_ups
 
+    from cloud_analytics.orchestration.jobs import SNAPSHOT_USAGE_KEYS
+
     ever = {"2025-07-03", "2025-07-20", "2025-08-31"}
-    plans = follow_ups(("2025-07-20", "2025-08-02"), ever, MONTHS)
+    plans = follow_ups(("2025-07-20", "2025-08-02"), ever, MONTHS, snapshot_day="2026-12-01")
     assert [(p.job, p.partition_range, p.selection) for p in plans] == [
         ("customer_health_job", ("2025-08-31", "2025-08-31"), ()),
         ("usage_refresh_job", ("2025-07-03", "2025-08-31"), tuple(ANOMALY_KEYS)),
         ("monthly_billing_job", ("2025-07-01", "2025-08-01"), tuple(RECONCILIATION_KEYS)),
+        ("daily_snapshot_job", ("2026-12-01", "2026-12-01"), tuple(SNAPSHOT_USAGE_KEYS)),
     ]
     assert {k.to_user_string() for k in ANOMALY_KEYS} == {"gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"}
     assert [k.to_user_string() for k in RECONCILIATION_KEYS] == ["gold/cost_vs_billing_reconciliation"]
+    assert [k.to_user_string() for k in SNAPSHOT_USAGE_KEYS] == ["gold/resource_utilization"]
 
 
 def test_a_refresh_of_the_whole_history_needs_no_anomaly_follow_up_and_nothing_follows_no_refresh():

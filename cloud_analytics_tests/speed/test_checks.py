@@ -69,3 +69,36 @@ def test_closed_windows_of_the_run_are_sums_of_partials(spark):
     params = {"stream_run": "run_b"}
     assert CLOSED_ROWS_ARE_SUMS.evaluate(CheckInput(closed(("run_b", 2, 5), ("run_a", 0, 0)), None, params=params)).passed
     assert not CLOSED_ROWS_ARE_SUMS.evaluate(CheckInput(closed(("run_b", 0, 5)), None, params=params)).passed
+
+
+class _Served:
+    """The two calls the check makes on a driver session, over rows held here (unit test only)."""
+
+    def __init__(self, rows):
+        self.rows = rows  # (org_id, alert_date, alert_id) stored in Cassandra
+
+    def prepare(self, statement):
+        assert statement.startswith("SELECT alert_id FROM usage_alerts_by_org WHERE org_id = ?")
+        return statement
+
+    def execute(self, _statement, params):
+        from types import SimpleNamespace
+
+        org, since = params
+        return [SimpleNamespace(alert_id=a) for o, d, a in self.rows if o == org and d >= since]
+
+
+def test_every_alert_of_the_run_must_be_served(spark):
+    from datetime import date
+
+    from cloud_analytics.speed.checks import ALERTS_SERVED
+
+    d1, d2 = date(2025, 8, 30), date(2025, 8, 31)
+    lake = spark.createDataFrame([("run_b", "org_a", d1, "cost:e1"), ("run_b", "org_a", d2, "cost:e2"),
+                                  ("run_a", "org_b", d1, "cost:e9")],
+                                 "stream_run string, org_id string, alert_date date, alert_id string")
+    params = lambda rows: {"stream_run": "run_b", "cql": _Served(rows)}  # noqa: E731
+    both = ALERTS_SERVED.evaluate(CheckInput(lake, None, params=params([("org_a", d1, "cost:e1"), ("org_a", d2, "cost:e2")])))
+    assert both.passed and both.metadata == {"run_alerts": 2, "missing_in_cassandra": 0}
+    one_lost = ALERTS_SERVED.evaluate(CheckInput(lake, None, params=params([("org_a", d2, "cost:e2")])))
+    assert not one_lost.passed and one_lost.metadata["missing_in_cassandra"] == 1

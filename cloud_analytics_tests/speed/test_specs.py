@@ -21,10 +21,11 @@ STORED = {
                     "industry string, hq_region string, resource_state string, stream_run string, batch_id bigint, "
                     "alert_date date",
     "_stream_state": "checkpoint_id string, batch_id bigint, stream_run string, rows bigint, late_rows bigint, "
-                     "window_rows bigint, alerts bigint, batch_max_event_ts timestamp, max_event_ts timestamp, "
+                     "quarantined_rows bigint, window_rows bigint, alerts bigint, batch_max_event_ts timestamp, max_event_ts timestamp, "
                      "watermark timestamp, dates array<date>, speed_rows map<string,bigint>, "
                      "phase_seconds map<string,double>, ingest_ts timestamp, state_date date",
-    # dates and speed_rows (Spark service), then phase_seconds (freshness) added by mergeSchema appends
+    # dates and speed_rows (Spark service), phase_seconds (freshness) and quarantined_rows (EV-05 in the
+    # speed layer) added by mergeSchema appends
 }
 
 
