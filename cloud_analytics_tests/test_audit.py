@@ -42,7 +42,8 @@ LANDING_ROWS = {"customers_orgs": 80, "users": 800, "resources": 400, "billing_m
 LANDED_EVENTS = 43_200
 # From landing-dataset.md: 37 events with neither value nor unit (EV-04) and 211 costs below
 # -0.01 (EV-05) are quarantined; silver usage_events keeps the rest.
-QUARANTINED_EVENTS = 37 + 211
+QUARANTINED_BY_RULE = {"EV-04": 37, "EV-05": 211}
+QUARANTINED_EVENTS = sum(QUARANTINED_BY_RULE.values())
 SILVER_EVENTS = LANDED_EVENTS - QUARANTINED_EVENTS
 FAKE_ORG = "org_audit_test_not_real"
 
@@ -255,7 +256,7 @@ def test_counts_follow_every_record_from_landing_to_cassandra(serving_run, setti
     assert events == {"landing": LANDED_EVENTS, "bronze": LANDED_EVENTS, "rejects": 0, "duplicates": 0,
                       "quarantine": QUARANTINED_EVENTS, "silver": SILVER_EVENTS, "gold": SILVER_EVENTS,
                       "cassandra": SILVER_EVENTS}
-    assert report.quarantine_rules["usage_events"] == {"EV-04": QUARANTINED_EVENTS}
+    assert report.quarantine_rules["usage_events"] == QUARANTINED_BY_RULE
     assert report.counts["support_tickets"]["gold"] == report.counts["support_tickets"]["silver"]
     assert report.counts["customers_orgs"]["cassandra"] == LANDING_ROWS["customers_orgs"]
 

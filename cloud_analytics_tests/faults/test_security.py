@@ -56,7 +56,8 @@ def users_run(fault_lake):
         ["usr_canary02", org, GOOD_EMAIL, "admin", "true", "2025-06-01", "2025-07-01"],
     ])
     write_atomic(path, path.read_bytes() + out.getvalue().encode())
-    fault_lake.step("users", [*steps.keys("bronze", "users"), *steps.keys("silver", "users")],
+    fault_lake.step("users", [*steps.keys("bronze", "users"), *steps.keys("silver", "users"),
+                              *steps.keys("quarantine", "users")],
                     partition_key=fault_lake.today)
     return fault_lake
 
