@@ -301,11 +301,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_landing_replay)
     query = sub.add_parser(
         "query", help="Run a dashboard query against Cassandra.",
-        description="q1: daily cost and requests by service for an org (default: the 30 days up to --as-of). "
-        "q2: top-N services by cost over the last 14 days for an org. q3: critical tickets and SLA breach "
-        "rate per day over the last 30 days (all orgs without --org). q4: monthly revenue in USD with credits "
+        description="q1: daily cost, requests and carbon (kg CO2e, null where not measured) by service for an "
+        "org (default: the 30 days up to --as-of). "
+        "q2: top-N services by cost over the last 14 days for an org. q3: tickets opened, critical ones and the "
+        "SLA breach rate per day over the last 30 days up to the newest day a ticket was opened (all orgs without "
+        "--org). q4: monthly revenue in USD with credits "
         "and taxes applied (all orgs without --org). q5: GenAI tokens and estimated cost per day for an org. "
-        "anomalies: an org's flagged daily costs. health: an org's latest health score. alerts: the speed "
+        "anomalies: an org's flagged daily costs. health: an org's latest health score, band and active "
+        "resources. alerts: the speed "
         "layer's cost alerts for an org (newest first, --top of them, default 5). live: an org's last hour per "
         "service, one-hour windows every 5 minutes (is_closed false: still provisional). --as-of defaults to the newest "
         "date in the data. q1, q2 and q5 rows carry `source`: batch, or speed for dates the batch layer has not "
