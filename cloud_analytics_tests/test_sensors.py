@@ -173,12 +173,13 @@ def _follow_up(instance, run):
 
 def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_none():
     from cloud_analytics.orchestration.jobs import FOLLOW_UP_TAG
-    from cloud_analytics.partitions import snapshot_daily
 
-    today = snapshot_daily.get_last_partition_key()
     with DagsterInstance.ephemeral() as instance:
         instance.report_runless_asset_event(AssetMaterialization(
             USAGE_EVENTS, metadata={"dates_touched": ["2025-07-03", "2025-07-10", "2025-08-31"]}))
+        # The newest snapshot silver holds, not today's by the clock (the snapshot job may not have run).
+        for day in ("2026-11-29", "2026-11-30"):
+            instance.report_runless_asset_event(AssetMaterialization(AssetKey(["silver", "resources"]), partition=day))
         refresh = _finished_run(instance, {RANGE_START_TAG: "2025-07-10", RANGE_END_TAG: "2025-07-10"})
         requests = _follow_up(instance, refresh)
         got = {r.job_name: (r.tags[RANGE_START_TAG], r.tags[RANGE_END_TAG],
@@ -187,7 +188,7 @@ def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_n
             "customer_health_job": ("2025-08-31", "2025-08-31", []),
             "usage_refresh_job": ("2025-07-03", "2025-08-31", ["gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"]),
             "monthly_billing_job": ("2025-07-01", "2025-07-01", ["gold/cost_vs_billing_reconciliation"]),
-            "daily_snapshot_job": (today, today, ["gold/resource_utilization"]),
+            "daily_snapshot_job": ("2026-11-30", "2026-11-30", ["gold/resource_utilization"]),
         }
         assert all(r.tags[FOLLOW_UP_TAG] == "true" and r.run_key.startswith(f"follow-up-{refresh.run_id}")
                    for r in requests)
@@ -195,3 +196,7 @@ def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_n
                                              FOLLOW_UP_TAG: "true"})
         skipped = _follow_up(instance, follow_up)
         assert isinstance(skipped, SkipReason) and "itself a follow-up" in skipped.skip_message
+        # A refresh of one partition launched from the UI carries only dagster/partition.
+        single = _finished_run(instance, {"dagster/partition": "2025-08-31"})
+        assert {r.job_name for r in _follow_up(instance, single)} == {
+            "customer_health_job", "usage_refresh_job", "monthly_billing_job", "daily_snapshot_job"}

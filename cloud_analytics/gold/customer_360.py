@@ -19,7 +19,8 @@ neutral ``NEUTRAL`` = 50 (as much good as bad evidence):
 - usage      = 50 + 50 × (cost_last_30d − cost_prev_30d) / cost_prev_30d: the spend trend
                (flat 50, doubled 100, stopped 0). Without positive spend in the previous 30 days:
                100 when there is spend in the last 30 (spend started), 0 when there is none but
-               the org had events before (idle for 60 days), null when it never had an event.
+               the org had events before (no positive spend in 60 days: idle, or only credits), null when
+               it never had an event.
 - support    = 100 − 400 × sla_breach_rate − 25 × open_critical_tickets (SLA breached on a
                quarter of the tickets → 0; null when the org never opened a ticket). Open
                tickets of other severities do not count: their number grows with usage.
@@ -87,7 +88,7 @@ def health_components(df: DataFrame) -> DataFrame:
     last, prev = F.col("cost_last_30d_usd"), F.col("cost_prev_30d_usd")
     usage = (F.when(prev > 0, 50 + 50 * ratio(last - prev, prev))
              .when(last > 0, F.lit(100.0))  # spend started: growth from nothing
-             .when(F.col("event_count") > 0, F.lit(0.0)))  # used before, idle for 60 days
+             .when(F.col("event_count") > 0, F.lit(0.0)))  # used before, no positive spend in 60 days
     support = (100 - SLA_BREACH_PENALTY * F.coalesce(F.col("sla_breach_rate"), F.lit(0.0))
                - OPEN_CRITICAL_PENALTY * F.col("open_critical_tickets"))
     nps = F.coalesce(F.col("latest_nps_score"), F.when(F.col("org_nps_in_range"), F.col("org_nps_score")))

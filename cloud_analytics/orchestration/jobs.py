@@ -41,6 +41,8 @@ HEALTH_MARTS = ("customer_360",)
 ANOMALY_MARTS = ("cost_anomaly_mart",)
 RECONCILIATION_MARTS = ("cost_vs_billing_reconciliation",)
 FOLLOW_UP_TAG = "cloud_analytics/follow_up"  # on the runs a refresh leaves to do (never followed up again)
+FOLLOW_UP_TAGS = {FOLLOW_UP_TAG: "true"}
+RESOURCES_SNAPSHOT = AssetKey(["silver", "resources"])  # the snapshot a snapshot follow-up rebuilds from
 
 # Tables several assets write, each its own slice, published after them in every job that runs
 # their writers (``lib.published``): the CSV rejects and the data-quality counts.

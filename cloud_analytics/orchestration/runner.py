@@ -23,10 +23,11 @@ from cloud_analytics.orchestration import inputs, ranges
 from cloud_analytics.orchestration.catalog import is_partitioned
 from cloud_analytics.orchestration.jobs import (
     BILLING_JOB,
-    FOLLOW_UP_TAG,
+    FOLLOW_UP_TAGS,
     HEALTH_JOB,
     JOB_KEYS,
     REFRESH_JOB,
+    RESOURCES_SNAPSHOT,
     SHARED_KEYS,
     SNAPSHOT_JOB,
     STREAM_JOB,
@@ -42,7 +43,6 @@ STAGES = ("bronze", "silver", "gold", "serving")
 ORDER = (SNAPSHOT_JOB, BILLING_JOB, STREAM_JOB, REFRESH_JOB, TICKETS_JOB, HEALTH_JOB)
 USAGE_EVENTS = AssetKey(["bronze", "usage_events"])
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-FOLLOW_UP_TAGS = {FOLLOW_UP_TAG: "true"}
 
 
 @dataclass
@@ -185,6 +185,12 @@ def touched_dates(instance: DagsterInstance, after_storage_id: int | None = None
         if not page.has_more:
             return dates, newest
         cursor = page.cursor
+
+
+def newest_snapshot(instance: DagsterInstance) -> str | None:
+    """The newest snapshot day silver holds (not today by the clock: the snapshot job may not have
+    run yet today, and a snapshot mart built on a missing snapshot would be empty)."""
+    return max(instance.get_materialized_partitions(RESOURCES_SNAPSHOT), default=None)
 
 
 def materialized(instance: DagsterInstance, keys: list[AssetKey]) -> dict[str, set[str]]:
@@ -345,7 +351,7 @@ def run_follow_ups(defs: Definitions, instance: DagsterInstance, plans: dict[str
     ever, _ = touched_dates(instance)
     steps = []
     todo = ranges.follow_ups(refresh.partition_range, ever, billing_monthly.get_partition_keys(),
-                             snapshot_daily.get_last_partition_key())
+                             newest_snapshot(instance))
     for follow in todo:
         done = plans.get(follow.job)
         if jobs is not None and follow.job not in jobs:

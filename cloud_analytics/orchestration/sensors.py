@@ -37,12 +37,12 @@ from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.landing.files import complete_event_files
 from cloud_analytics.orchestration import ranges
 from cloud_analytics.orchestration.jobs import (
-    BILLING_JOB, FOLLOW_UP_TAG, HEALTH_JOB, REFRESH_JOB, REFRESH_KEYS, SNAPSHOT_JOB, STREAM_JOB, jobs,
+    BILLING_JOB, FOLLOW_UP_TAG, FOLLOW_UP_TAGS, HEALTH_JOB, REFRESH_JOB, REFRESH_KEYS, SNAPSHOT_JOB, STREAM_JOB, jobs,
 )
 from cloud_analytics.orchestration.runner import (
-    RANGE_END_TAG, RANGE_START_TAG, materialized, range_tags, stream_run_key, touched_dates,
+    RANGE_END_TAG, RANGE_START_TAG, materialized, newest_snapshot, range_tags, stream_run_key, touched_dates,
 )
-from cloud_analytics.partitions import billing_monthly, snapshot_daily, stream_runs
+from cloud_analytics.partitions import billing_monthly, stream_runs
 from cloud_analytics.resources.lake import LakeResource
 
 # A stream run goes ahead of queued refreshes: it is what a landed file's latency waits for.
@@ -50,8 +50,9 @@ STREAM_TAGS = {"cloud_analytics/stream": "true", "dagster/max_retries": "3", "da
 # A stream run in these states has not started reading the landing folder yet.
 WAITING_TO_START = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.QUEUED, DagsterRunStatus.STARTING]
 PARENT_RUN_TAG = "dagster/parent_run_id"  # set on a retry of an earlier run
+PARTITION_TAG = "dagster/partition"
 REFRESH_TAGS = {"cloud_analytics/refresh": "true", "dagster/max_retries": "2"}
-FOLLOW_UP_TAGS = {FOLLOW_UP_TAG: "true", "dagster/max_retries": "2"}
+FOLLOW_UP_RUN_TAGS = {**FOLLOW_UP_TAGS, "dagster/max_retries": "2"}
 _JOBS = {job.name: job for job in jobs}
 
 
@@ -123,14 +124,17 @@ def build_sensors(interval_s: int = 30) -> list:
         run = context.dagster_run
         if FOLLOW_UP_TAG in run.tags:
             return SkipReason(f"run {run.run_id[:8]} is itself a follow-up")
-        if RANGE_START_TAG not in run.tags:
-            return SkipReason(f"refresh run {run.run_id[:8]} has no date range (not launched by the platform)")
-        refreshed = (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG])
+        if RANGE_START_TAG in run.tags:
+            refreshed = (run.tags[RANGE_START_TAG], run.tags[RANGE_END_TAG])
+        elif PARTITION_TAG in run.tags:  # one partition, launched from the UI
+            refreshed = (run.tags[PARTITION_TAG],) * 2
+        else:
+            return SkipReason(f"refresh run {run.run_id[:8]} names no partition")
         ever, _ = touched_dates(context.instance)
         plans = ranges.follow_ups(refreshed, ever, billing_monthly.get_partition_keys(),
-                                  snapshot_daily.get_last_partition_key())
+                                  newest_snapshot(context.instance))
         return [RunRequest(run_key=f"follow-up-{run.run_id}-{plan.job}", job_name=plan.job,
                            asset_selection=list(plan.selection) or None,
-                           tags={**range_tags(plan.partition_range), **FOLLOW_UP_TAGS}) for plan in plans]
+                           tags={**range_tags(plan.partition_range), **FOLLOW_UP_RUN_TAGS}) for plan in plans]
 
     return [usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor]

@@ -35,6 +35,7 @@ from cloud_analytics.lib.spec import CheckInput, TableSpec
 from cloud_analytics.lib.windows import date_window_predicate, day_window
 from cloud_analytics.partitions import partitions_def
 from cloud_analytics.quality import evaluate, metrics
+from cloud_analytics.quality.domains import blank
 from cloud_analytics.quality.model import Policy
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.quality import QualityResource
@@ -55,7 +56,7 @@ def write_quality(lake: LakeReader, evaluation, table: str, start, end) -> dict:
     back) plus ``quarantine_rows``, the rows the quarantine write committed, and
     ``without_reason``, those of them missing their rule, reason or raw record."""
     window = date_window_predicate("partition_date", start, end)
-    incomplete = F.col("rule_id").isNull() | F.col("reason").isNull() | F.col("raw_record").isNull()
+    incomplete = blank("rule_id") | blank("reason") | blank("raw_record")
     quarantined = generic.Written(evaluation.quarantined, extra={"without_reason": F.count_if(incomplete)})
     replace_where(quarantined.frame, lake.path("quarantine", table), window, ["partition_date"])
     columns = ("rule_id", "partition_date", "failed_count", "quarantined_count", "evaluated_count")

@@ -32,6 +32,7 @@ from cloud_analytics.lib.spec import ddl
 from cloud_analytics.lib.windows import newest
 from cloud_analytics.quality.domains import canonical
 from cloud_analytics.quality.model import DEFAULT_POLICY, Policy
+from cloud_analytics.quality.rules_events import min_cost
 from cloud_analytics.serving.loader import load_window
 from cloud_analytics.serving.specs import LIVE_USAGE_BY_ORG, USAGE_ALERTS_BY_ORG
 from cloud_analytics.speed import alerts as speed_alerts
@@ -96,10 +97,11 @@ def conform(batch: DataFrame) -> DataFrame:
 
 
 def below_min_cost(policy: Policy):
-    """True on the events EV-05 quarantines under ``policy`` (never true in flag-only mode)."""
+    """True on the events EV-05 quarantines under ``policy`` (never true in flag-only mode): the
+    rule's own condition, so the speed layer and silver cannot disagree."""
     if not policy.quarantines_negative_costs:
         return F.lit(False)
-    return F.coalesce(F.col("cost_usd_increment") < policy.min_cost_increment, F.lit(False))
+    return F.coalesce(min_cost(policy).condition(), F.lit(False))
 
 
 class SpeedStream:
@@ -217,7 +219,8 @@ class SpeedBatch:
     def _write_batch(self, spark: SparkSession, events: DataFrame, batch_id: int) -> None:
         clock = Phases()
         below = below_min_cost(self.policy)
-        stats = events.agg(F.count(F.lit(1)).alias("rows"), F.max("event_ts").alias("max_ts"),
+        # The watermark follows the events the layer keeps: a quarantined one closes no window.
+        stats = events.agg(F.count(F.lit(1)).alias("rows"), F.max(F.when(~below, F.col("event_ts"))).alias("max_ts"),
                            F.collect_set("event_date").alias("dates"),
                            F.count_if(below).alias("quarantined")).first()
         rows, quarantined_rows = int(stats["rows"]), int(stats["quarantined"])
@@ -253,7 +256,9 @@ class SpeedBatch:
         self._append_once(partials, self.paths.windows, batch_id)
         partials.unpersist()
         clock.lap("windows")
-        speed_rows[LIVE_USAGE_BY_ORG.name] = self._roll_up(spark, batch_id, closes_at(latest), latest)
+        # No kept event yet in this checkpoint (all quarantined): nothing to roll up.
+        speed_rows[LIVE_USAGE_BY_ORG.name] = self._roll_up(spark, batch_id, closes_at(latest), latest) \
+            if latest is not None else 0
         clock.lap("live")
 
         alert_count = self._alerts(spark, events, batch_id)
