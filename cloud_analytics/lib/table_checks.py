@@ -10,15 +10,17 @@ from pyspark.sql import functions as F
 from cloud_analytics.lib.spec import Check, CheckInput, Outcome
 
 
-def _blank(name: str) -> Column:
-    return F.col(name).isNull() | (F.trim(F.col(name).cast("string")) == "")
+def blank(col: Column | str) -> Column:
+    """True when the value is null or only whitespace (an empty CSV/JSON field)."""
+    c = F.col(col) if isinstance(col, str) else col
+    return c.isNull() | (F.trim(c.cast("string")) == "")
 
 
 def reason_present(*columns: str) -> Check:
     """Every row says what it is and why it is here: ``columns`` never null or blank."""
     def evaluate(given: CheckInput) -> Outcome:
         row = given.written.agg(F.count(F.lit(1)).alias("rows"), *[
-            F.count_if(_blank(c)).alias(c) for c in columns]).first()
+            F.count_if(blank(c)).alias(c) for c in columns]).first()
         missing = {c: int(row[c] or 0) for c in columns}
         return Outcome(sum(missing.values()) == 0, {"rows": int(row["rows"]), **{f"rows_without_{c}": n
                                                                                  for c, n in missing.items()}})

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.table_checks import blank  # noqa: F401  (re-exported: the rules use it from here)
+
 REGIONS = ("sa-east", "us-east", "us-west", "eu-central", "eu-west", "ap-south", "ap-northeast")
 
 DOMAINS: dict[str, tuple[str, ...]] = {
@@ -82,12 +84,6 @@ def normalized(col: Column | str) -> Column:
 def canonical(col: Column | str, domain: str) -> Column:
     """The documented spelling of a categorical value; null when it is outside the domain."""
     return F.try_element_at(_literal_map(_lookup(domain)), normalized(col))
-
-
-def blank(col: Column | str) -> Column:
-    """True when the value is null or only whitespace (an empty CSV/JSON field)."""
-    c = F.col(col) if isinstance(col, str) else col
-    return c.isNull() | (F.trim(c.cast("string")) == "")
 
 
 def unit_for_metric(metric: Column | str) -> Column:

@@ -21,7 +21,7 @@ from dagster import (
 
 from cloud_analytics.bronze.specs import USAGE_EVENTS as BRONZE_EVENTS
 from cloud_analytics.gold.specs import GOLD_BY_NAME
-from cloud_analytics.lib.checks import check_result, check_spec
+from cloud_analytics.lib.checks import check_result, check_spec, outcome_result
 from cloud_analytics.lib.metadata import table_metadata
 from cloud_analytics.lib.lake import LakeReader
 from cloud_analytics.lib.spec import CheckInput, TableSpec
@@ -136,8 +136,13 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
     params = {"checkpoint_id": stream.app_id, "stream_run": context.partition_key}
     tables = {USAGE_WINDOWS: windows, USAGE_ALERTS: lake_alerts,
               **{spec: session.read.format("delta").load(path(spec)) for spec in (CLOSED_WINDOWS, LATE_ROWS)}}
-    checked = [check_result(_key(spec), check, CheckInput(written=table, read=reader.read, params=params))
-               for spec, table in tables.items() for check in spec.checks]
+    checked, rows = [], {}
+    for spec, table in tables.items():
+        for check in spec.checks:
+            outcome = check.evaluate(CheckInput(written=table, read=reader.read, params=params))
+            checked.append(outcome_result(_key(spec), check, outcome))
+            rows.setdefault(spec, outcome.metadata.get("rows"))  # key_unique counted them already
+    count = lambda spec: rows.get(spec) if rows.get(spec) is not None else tables[spec].count()  # noqa: E731
 
     yield MaterializeResult(asset_key=_key(USAGE_WINDOWS), metadata=table_metadata(
         session, paths.windows, windows.count(), micro_batches=report.batches, events=report.rows,
@@ -145,12 +150,12 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
         watermark=str(report.watermark) if report.watermark else "none", summary=summary, notes=notes,
         phase_seconds=MetadataValue.json(report.phase_seconds)))
     yield MaterializeResult(asset_key=_key(CLOSED_WINDOWS), metadata=table_metadata(
-        session, paths.closed, tables[CLOSED_WINDOWS].count()))
+        session, paths.closed, count(CLOSED_WINDOWS)))
     yield MaterializeResult(asset_key=_key(LATE_ROWS), metadata=table_metadata(
-        session, paths.late, tables[LATE_ROWS].count(), late_rows=report.late_rows,
+        session, paths.late, count(LATE_ROWS), late_rows=report.late_rows,
         late_share=round(report.late_rows / report.rows, 4) if report.rows else 0.0))
     yield MaterializeResult(asset_key=_key(USAGE_ALERTS), metadata=table_metadata(
-        session, paths.alerts, tables[USAGE_ALERTS].count(), new_alerts=report.alerts,
+        session, paths.alerts, count(USAGE_ALERTS), new_alerts=report.alerts,
         newest_alerts=MetadataValue.md(_alerts_table(new_alerts[-MAX_ALERTS_TABLE:])),
         webhook_delivered=webhook["delivered"], webhook_failed=webhook["failed"]))
     yield MaterializeResult(asset_key=_key(USAGE_ALERTS_BY_ORG), metadata={
