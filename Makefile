@@ -6,7 +6,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 SCALE ?= 1
 
-.PHONY: help setup run test test-fast bench dev cassandra-start cassandra-stop cassandra-status \
+.PHONY: help setup run test test-fast bench dev dashboard cassandra-start cassandra-stop cassandra-status \
 	spark-start spark-stop spark-status clean
 
 help:
@@ -15,6 +15,7 @@ help:
 	@echo "make test-fast  import contracts and the first tier only (seconds)"
 	@echo "make bench  the pipeline benchmark at SCALE (default 1): per-step figures, audit, re-run, DuckDB baseline"
 	@echo "make dev    the Spark service, then dagster dev on 127.0.0.1:3000"
+	@echo "make dashboard  the FinOps dashboard on 127.0.0.1:8501 (reads Cassandra; run make run first)"
 	@echo "make setup  venv + pinned packages, JDK 17 + Maven, JVM jars via mvn (idempotent)"
 	@echo "make spark-start  a long-lived Spark Connect server on 127.0.0.1:15002: the CLI, make run, make dev and"
 	@echo "                  sensor runs connect to it instead of starting and warming up a JVM each"
@@ -29,6 +30,7 @@ run: setup
 # The first tier fails in seconds (import contracts, the asset-graph snapshot, pure planning);
 # the rest needs Spark and a Cassandra node started once for the session.
 test: setup
+	@bash scripts/setup.sh browser
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m fast -q
 	$(BIN)/python -m pytest -m "not fast" --durations=30
@@ -49,6 +51,9 @@ dev: export CLOUD_ANALYTICS_SENSOR_INTERVAL ?= 5
 dev: setup
 	$(BIN)/cloud-analytics spark start
 	$(BIN)/dagster dev -w workspace.yaml -h $${DAGSTER_HOST:-127.0.0.1} -p $${DAGSTER_PORT:-3000}
+
+dashboard: setup
+	$(BIN)/cloud-analytics dashboard --host $${DASHBOARD_HOST:-127.0.0.1} --port $${DASHBOARD_PORT:-8501}
 
 # The local servers: `make cassandra-start` is `cloud-analytics cassandra start`, and so on.
 SERVER_TARGETS := $(foreach server,cassandra spark,$(server)-start $(server)-stop $(server)-status)

@@ -91,7 +91,18 @@ def _landing_replay(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import os
+
+    from cloud_analytics.config import REPO_ROOT
     from cloud_analytics.pipeline import run_pipeline
+
+    # The runs' history is what plans the next run (what the stream touched, what was built from
+    # which landed files): without DAGSTER_HOME it would be an ephemeral instance, forgotten at
+    # exit, and a second run would find nothing to rebuild. Default to the folder `make` uses.
+    if not os.environ.get("DAGSTER_HOME"):
+        home = REPO_ROOT / ".dagster_home"
+        home.mkdir(exist_ok=True)
+        os.environ["DAGSTER_HOME"] = str(home)
 
     return run_pipeline(load_settings(), scale=args.scale, seed=args.seed, query=lambda q: main(["query", *q]),
                         force=args.force)
@@ -108,6 +119,13 @@ def _audit(args: argparse.Namespace) -> int:
         law = report.first_failure
         print(f"error: audit failed: {law.name}: {law.detail}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from cloud_analytics.dashboard.server import serve
+
+    serve(args.host, args.port)
     return 0
 
 
@@ -224,6 +242,12 @@ def _query(args: argparse.Namespace) -> int:
             rows = queries.usage_alerts(session, args.org, days=args.days or 7, limit=args.top)
         elif args.name == "live":
             rows = queries.live_usage(session, args.org, minutes=args.minutes)
+        elif args.name == "platform":
+            rows = queries.platform_cost(session, as_of, days=args.days or 30)
+        elif args.name == "orgs":
+            rows = queries.org_ranking(session, top=args.top)
+        elif args.name == "alert-counts":
+            rows = queries.alert_counts(session, as_of, days=args.days or 7)
         else:
             rows = queries.customer_health(session, args.org)
     _print_rows(rows, args.format)
@@ -312,14 +336,17 @@ def build_parser() -> argparse.ArgumentParser:
         "layer's cost alerts for an org (newest first, --top of them, default 5). live: an org's last hour per "
         "service, one-hour windows every 5 minutes (is_closed false: still provisional). --as-of defaults to the newest "
         "date in the data. q1, q2 and q5 rows carry `source`: batch, or speed for dates the batch layer has not "
-        "covered yet.")
-    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health", "alerts", "live"])
+        "covered yet. Across orgs (the dashboard's platform overview): platform: cost, orgs and anomalies per day "
+        "(30 days); orgs: the --top orgs by cost over 30 days with their health; alert-counts: alerts and orgs "
+        "alerted per day (7 days).")
+    query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health", "alerts", "live",
+                                        "platform", "orgs", "alert-counts"])
     query.add_argument("--org", help="org id, e.g. org_xaji0y6d")
     query.add_argument("--as-of", help="YYYY-MM-DD; default: the newest date served")
     query.add_argument("--start", help="q1: first day (YYYY-MM-DD)")
     query.add_argument("--end", help="q1: last day (YYYY-MM-DD)")
-    query.add_argument("--days", type=int, help="window length in days (q1/q3/q5/anomalies 30, q2 14)")
-    query.add_argument("--top", type=int, default=5, help="q2: how many services; alerts: how many (default 5)")
+    query.add_argument("--days", type=int, help="window length in days (q1/q3/q5/anomalies/platform 30, q2 14, alerts/alert-counts 7)")
+    query.add_argument("--top", type=int, default=5, help="q2: how many services; alerts, orgs: how many (default 5; orgs --top 0: every org)")
     query.add_argument("--minutes", type=int, default=60,
                        help="live: how far back, in minutes of event time (default 60: the last hour, one-hour "
                        "windows every 5 minutes per service)")
@@ -336,6 +363,15 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--no-serving", action="store_true", help="skip Cassandra (lake laws only)")
     audit.set_defaults(func=_audit)
 
+    dash = sub.add_parser(
+        "dashboard", help="Serve the FinOps dashboard (Streamlit) on the serving layer.",
+        description="A web app reading Cassandra only, through the same query functions as `query`: the "
+        "platform overview (cost trend, anomalies, top orgs, health bands, alerts) at / and an org's view (daily "
+        "cost by service with anomalies marked, q2-q5, the live hour and recent alerts) at /org?org=<org_id>. "
+        "Speed-layer figures are marked provisional. Streamlit's usage statistics are off.")
+    dash.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    dash.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    dash.set_defaults(func=_dashboard)
     docs = sub.add_parser("docs", help="Regenerate the docs built from the code (data-quality rules).")
     docs.add_argument("--check", action="store_true", help="Write nothing; exit 1 if a generated doc is stale.")
     docs.set_defaults(func=_docs)

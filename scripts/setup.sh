@@ -3,7 +3,8 @@
 #   1. JDK 17 and Maven present (Debian packages installed when missing);
 #   2. .venv with the package installed editable (re-done only when pyproject.toml changes);
 #   3. the JVM jars resolved with mvn into .jars/delta and .jars/cassandra (re-done only when
-#      a pom changes). Nothing is downloaded later, at run time.
+#      a pom changes). Nothing is downloaded later, at run time;
+#   4. with the argument `browser` (make test): Debian's chromium and chromedriver.
 # A second run with nothing changed takes seconds: each step keeps a stamp of its inputs.
 set -euo pipefail
 
@@ -53,7 +54,7 @@ fi
 if ! fresh python "$py_key"; then
   say "installing the package and its pinned dependencies into $VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[dev]"
+  "$VENV/bin/python" -m pip install -q -e ".[dev,dashboard]"
   echo "$py_key" > "$STAMPS/python"
 else
   say "python environment up to date"
@@ -78,6 +79,16 @@ resolve_jars() {  # $1 = name, $2 = pom, $3.. = extra mvn flags
 mkdir -p "$JARS"
 resolve_jars delta jvm/pom-delta.xml -DexcludeTransitive=true
 resolve_jars cassandra jvm/pom-cassandra.xml
+
+# -- 4. the browser of the browser tests (only with `setup.sh browser`, as `make test` runs it) --
+# Debian's chromium and its chromedriver: nothing downloads a browser at run time.
+if [[ "${1:-}" == "browser" ]]; then
+  browser_missing=()
+  command -v chromium >/dev/null || browser_missing+=(chromium)
+  command -v chromedriver >/dev/null || browser_missing+=(chromium-driver)
+  if ((${#browser_missing[@]})); then apt_install "${browser_missing[@]}"; else say "chromium and chromedriver present"; fi
+  command -v chromedriver >/dev/null || die "chromedriver still not found after installing chromium-driver"
+fi
 
 # A local pseudonymization key for emails (production sets CLOUD_ANALYTICS_PII_PEPPER).
 if [[ ! -s "$STAMPS/pii_pepper" ]]; then

@@ -178,3 +178,43 @@ def live_usage(session, org: str, minutes: int = 60, until: datetime | None = No
         until = newest[0]["window_end"] - timedelta(minutes=WINDOW_MINUTES - STEP_MINUTES)
     rows = _run(session, "live", (org, until - timedelta(minutes=minutes), until))
     return sorted(rows, key=lambda r: (r["service"], r["window_end"]))
+
+
+# -- The platform overview (every org) -----------------------------------------------------------
+
+def platform_cost(session, as_of: date | None = None, days: int = 30) -> list[dict]:
+    """Per day over the last ``days`` days up to as_of: the cost of every org summed, the orgs with a
+    cost, and the org/service days flagged anomalous (one slice of the platform partition)."""
+    end = as_of or newest_date(session, "platform_cost_by_day")
+    start = end - timedelta(days=days - 1)
+    return sorted((_clean(r) for r in _run(session, "platform_cost", (PLATFORM, start, end))),
+                  key=lambda r: r["usage_date"])
+
+
+def org_ranking(session, top: int | None = None) -> list[dict]:
+    """Every org's latest health assessment, ranked by its cost over the 30 days to that
+    assessment (highest first): org_id, as_of_date, cost_last_30d_usd, health_score, risk_band,
+    active_resources. One row per org (``PER PARTITION LIMIT 1``)."""
+    rows = []
+    for r in _run(session, "platform_health", ()):
+        facts = r.pop("facts") or {}
+        rows.append({**_clean(r), "cost_last_30d_usd": facts.get("cost_last_30d_usd")})
+    rows.sort(key=lambda r: (-(r["cost_last_30d_usd"] or 0.0), r["org_id"]))
+    ranked = [{"rank": i + 1, **r} for i, r in enumerate(rows)]
+    return ranked[:top] if top else ranked
+
+
+def alert_counts(session, as_of: date | None = None, days: int = 7) -> list[dict]:
+    """Per day over the last ``days`` days up to as_of (default: the newest alert's date): the
+    speed layer's cost alerts across orgs and the orgs alerted."""
+    per_day: dict[date, dict] = defaultdict(lambda: {"alerts": 0, "orgs": set()})
+    for row in _run(session, "platform_alerts", ()):
+        day = per_day[as_date(row["alert_date"])]
+        day["alerts"] += 1
+        day["orgs"].add(row["org_id"])
+    if not per_day:
+        return []
+    end = as_of or max(per_day)
+    start = end - timedelta(days=days - 1)
+    return [{"alert_date": d, "alerts": v["alerts"], "orgs": len(v["orgs"])}
+            for d, v in sorted(per_day.items()) if start <= d <= end]

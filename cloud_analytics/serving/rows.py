@@ -92,6 +92,17 @@ def platform_tickets_by_day(g: DataFrame) -> DataFrame:
         *[F.col(c).cast("int").alias(c) for c in ("opened", "critical", "sla_breached")], _loaded_at())
 
 
+def platform_cost_by_day(g: DataFrame) -> DataFrame:
+    """Every org's daily cost summed per day, with the anomalous org/service days counted, in the
+    one platform partition (the dashboard's platform overview)."""
+    return g.groupBy("date").agg(
+        F.sum("daily_cost_usd").alias("cost_usd"), F.count_distinct("org_id").cast("int").alias("orgs"),
+        F.count_if("is_anomaly").cast("int").alias("anomalies"),
+        F.count_distinct(F.when(F.col("is_anomaly"), F.col("org_id"))).cast("int").alias("anomalous_orgs")).select(
+        F.lit(PLATFORM).alias("scope"), F.col("date").alias("usage_date"), "cost_usd", "orgs", "anomalies",
+        "anomalous_orgs", _loaded_at())
+
+
 def revenue_by_org(g: DataFrame) -> DataFrame:
     return g.select("org_id", "month", "currency", F.col("fx_rate").try_cast("double"), "subtotal_usd",
                     "credits_usd", "taxes_usd", "total_usd", F.col("total").alias("total_original"),

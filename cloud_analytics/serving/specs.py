@@ -269,6 +269,22 @@ PLATFORM_REVENUE_BY_MONTH = ServingSpec(
     total=ServingTotal("total_usd", "total_usd", rows="months"),
 )
 
+PLATFORM_COST_BY_DAY = ServingSpec(
+    layer="serving", name="platform_cost_by_day", mart="cost_anomaly_mart", partitions="events_daily",
+    description="Cost of every org summed per day, with the org/service days flagged anomalous, in one partition "
+                "(the dashboard's platform overview: total cost trend and anomaly counts), newest day first.",
+    grain="one row per usage day",
+    columns=columns(
+        _SCOPE, ("usage_date", "date", "UTC day of the usage"),
+        ("cost_usd", "decimal", "cost of the day over every org and service, in USD"),
+        ("orgs", "int", "orgs with a cost on the day"),
+        ("anomalies", "int", "org/service days flagged anomalous (cost_anomalies_by_org)"),
+        ("anomalous_orgs", "int", "orgs with at least one anomalous service on the day"), _LOADED),
+    key=("scope", "usage_date"), partition_key="scope", range_column="usage_date",
+    deps=_gold("cost_anomaly_mart"), build=rows.platform_cost_by_day, compare=("cost_usd", "anomalies"),
+    total=ServingTotal("cost_usd", "cost_usd", extras=(("anomalies", "anomalies"),), rows="days"),
+)
+
 USAGE_ALERTS_BY_ORG = ServingSpec(
     layer="serving", name="usage_alerts_by_org", partitions="stream_runs",
     description="The speed layer's cost alerts of an org, newest first, kept 90 days (the full history stays "
@@ -316,6 +332,7 @@ SPEED_VIEW = ServingSpec(
 GOLD_FED: tuple[ServingSpec, ...] = (
     ORG_DAILY_USAGE, GENAI_BY_ORG_DAY, COST_ANOMALIES_BY_ORG, CUSTOMER_HEALTH_BY_ORG, TICKETS_BY_ORG_DAY,
     TICKETS_BY_DAY, REVENUE_BY_ORG, REVENUE_BY_MONTH, PLATFORM_TICKETS_BY_DAY, PLATFORM_REVENUE_BY_MONTH,
+    PLATFORM_COST_BY_DAY,
 )
 # Written by the speed layer's stream run (``speed/assets.py``).
 SPEED_FED: tuple[ServingSpec, ...] = (USAGE_ALERTS_BY_ORG, LIVE_USAGE_BY_ORG, SPEED_VIEW)

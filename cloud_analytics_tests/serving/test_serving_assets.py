@@ -29,13 +29,13 @@ def org(serving_run, spark, settings):
 def _counts(session):
     tables = ["org_daily_usage", "genai_by_org_day", "cost_anomalies_by_org", "customer_health_by_org",
               "tickets_by_org_day", "tickets_by_day", "revenue_by_org", "revenue_by_month", "platform_tickets_by_day",
-              "platform_revenue_by_month"]
+              "platform_revenue_by_month", "platform_cost_by_day"]
     return {t: session.execute(f"SELECT count(*) FROM {t}").one()[0] for t in tables}
 
 
 def test_load_checks_pass(serving_run):
     assert [c for step in serving_run for c in step.failed_checks] == []
-    assert len({a for s in serving_run for a in s.materializations}) == 10
+    assert len({a for s in serving_run for a in s.materializations}) == 11
 
 
 def test_schema_creation_is_idempotent(serving_run, cassandra):
@@ -90,6 +90,33 @@ def test_q3_q4_q5_equal_gold(serving_run, cassandra, spark, settings, org):
     assert {r["month"]: (r["total_usd"], r["orgs"], r["orgs_without_usd"]) for r in q4_all} == all_totals
     expected_genai = {r.date: r.genai_tokens for r in genai.filter(F.col("date") > end - timedelta(days=30)).collect()}
     assert {r["usage_date"]: r["tokens"] for r in q5} == expected_genai
+
+
+def test_the_platform_overview_queries_equal_gold(serving_run, cassandra, spark, settings):
+    usage = _gold(spark, settings, "org_daily_usage_by_service")
+    anomalies = _gold(spark, settings, "cost_anomaly_mart")
+    end = usage.agg(F.max("usage_date")).first()[0]
+    per_day = {r.usage_date: (r.cost, r.orgs) for r in usage.filter(F.col("usage_date") > end - timedelta(days=30))
+               .groupBy("usage_date").agg(F.sum("daily_cost_usd").alias("cost"),
+                                          F.countDistinct("org_id").alias("orgs")).collect()}
+    flagged = {r.date: r.n for r in anomalies.filter(F.col("is_anomaly")).groupBy("date").agg(
+        F.count(F.lit(1)).alias("n")).collect()}
+    health = _gold(spark, settings, "customer_360")
+    newest = health.agg(F.max("as_of_date")).first()[0]
+    latest = {r.org_id: (r.cost_last_30d_usd, r.risk_band) for r in health.filter(F.col("as_of_date") == newest).collect()}
+    with cassandra.session() as session:
+        cost = queries.platform_cost(session)
+        ranking = queries.org_ranking(session)
+        top = queries.org_ranking(session, top=3)
+    assert {r["usage_date"]: (r["cost_usd"], r["orgs"]) for r in cost} == per_day
+    assert {r["usage_date"]: r["anomalies"] for r in cost if r["anomalies"]} == {
+        d: n for d, n in flagged.items() if d in per_day}
+    # Every org once, at its newest assessment, ranked by its 30-day cost (highest first).
+    assert {r["org_id"]: (pytest.approx(float(latest[r["org_id"]][0])), r["risk_band"]) for r in ranking} == {
+        o: (pytest.approx(float(c)), b) for o, (c, b) in latest.items()}
+    costs = [r["cost_last_30d_usd"] for r in ranking]
+    assert costs == sorted(costs, reverse=True) and [r["rank"] for r in ranking] == list(range(1, len(ranking) + 1))
+    assert top == ranking[:3]
 
 
 def test_q3_by_default_ends_on_the_newest_day_a_ticket_was_opened(serving_run, cassandra, spark, settings, org):

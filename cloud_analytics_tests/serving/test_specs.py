@@ -119,6 +119,8 @@ def test_audit_totals_are_the_ones_reconciled_today():
         # The all-org tables (issue 17): one partition each, reconciled with gold like the others.
         "platform_tickets_by_day": ("opened", "opened", (("critical", "critical_count"),), "days_opened"),
         "platform_revenue_by_month": ("total_usd", "total_usd", (), "months"),
+        # The dashboard's platform overview (issue 18).
+        "platform_cost_by_day": ("cost_usd", "cost_usd", (("anomalies", "anomalies"),), "days"),
     }
     got = {s.name: (s.total.column, s.total.label, s.total.extras, s.total.rows) for s in SERVING_SPECS if s.total}
     assert got == expected
@@ -143,6 +145,7 @@ def test_the_platform_tables_are_one_partition_sliced_by_date():
     # Hand-read from cql/schema.cql: one partition key, the date clustering newest first.
     assert CQL["platform_tickets_by_day"]["key"] == ("scope", "ticket_date")
     assert CQL["platform_revenue_by_month"]["key"] == ("scope", "month")
+    assert CQL["platform_cost_by_day"]["key"] == ("scope", "usage_date")
     assert ("total_usd", "decimal") in CQL["platform_revenue_by_month"]["columns"]
     tickets, revenue = SERVING_BY_NAME["platform_tickets_by_day"], SERVING_BY_NAME["platform_revenue_by_month"]
     assert (tickets.partition_key, tickets.range_column, tickets.partitions) == ("scope", "ticket_date", None)
@@ -173,6 +176,28 @@ def test_platform_tickets_sum_every_org_per_day_and_keep_only_days_with_tickets_
                  for r in SERVING_BY_NAME["platform_tickets_by_day"].build(mart).collect())
     # By hand: Aug 1 = 2+3+1 opened, 2 critical, 1+1 breached; Aug 2 = 1, 1, 0; Aug 5 opened nothing.
     assert got == [("all", date(2025, 8, 1), 6, 2, 2), ("all", date(2025, 8, 2), 1, 1, 0)]
+
+
+def test_platform_cost_sums_every_org_per_day_and_counts_the_anomalous_service_days(spark):
+    from datetime import date
+    from decimal import Decimal as D
+
+    mart = GOLD_BY_NAME["cost_anomaly_mart"]
+    names = [c.name for c in mart.columns]
+
+    def row(org, day, service, cost, anomaly):
+        values = {"org_id": org, "date": date(2025, 8, day), "service": service, "daily_cost_usd": D(cost),
+                  "is_anomaly": anomaly}
+        return tuple(values.get(n) for n in names)
+
+    frame = spark.createDataFrame([
+        row("org_1", 1, "compute", "10.500000", True), row("org_1", 1, "storage", "2.000000", True),
+        row("org_2", 1, "compute", "4.250000", False), row("org_2", 2, "genai", "1.000000", False),
+    ], ", ".join(f"`{c.name}` {c.type}" for c in mart.columns))
+    got = {r.usage_date: (r.scope, r.cost_usd, r.orgs, r.anomalies, r.anomalous_orgs)
+           for r in SERVING_BY_NAME["platform_cost_by_day"].build(frame).collect()}
+    # By hand: Aug 1 = 10.5 + 2 + 4.25 over 2 orgs, 2 anomalous service days of 1 org; Aug 2 = 1, 1 org, none.
+    assert got == {date(2025, 8, 1): ("all", D("16.750000"), 2, 2, 1), date(2025, 8, 2): ("all", D("1.000000"), 1, 0, 0)}
 
 
 def test_platform_revenue_sums_usd_amounts_and_counts_the_orgs_without_them(spark):

@@ -1,0 +1,1 @@
+"""The FinOps dashboard over the serving layer (Streamlit; reads Cassandra only)."""
