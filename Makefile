@@ -6,7 +6,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
 SCALE ?= 1
 
-.PHONY: help setup run test test-fast bench dev dashboard cassandra-start cassandra-stop cassandra-status \
+.PHONY: help setup run test test-fast bench dev dashboard screenshots cassandra-start cassandra-stop cassandra-status \
 	spark-start spark-stop spark-status clean
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  the pipeline benchmark at SCALE (default 1): per-step figures, audit, re-run, DuckDB baseline"
 	@echo "make dev    the Spark service, then dagster dev on 127.0.0.1:3000"
 	@echo "make dashboard  the FinOps dashboard on 127.0.0.1:8501 (reads Cassandra; run make run first)"
+	@echo "make screenshots  regenerate the README's screenshots (docs/images) with the browser tests"
 	@echo "make setup  venv + pinned packages, JDK 17 + Maven, JVM jars via mvn (idempotent)"
 	@echo "make spark-start  a long-lived Spark Connect server on 127.0.0.1:15002: the CLI, make run, make dev and"
 	@echo "                  sensor runs connect to it instead of starting and warming up a JVM each"
@@ -54,6 +55,12 @@ dev: setup
 
 dashboard: setup
 	$(BIN)/cloud-analytics dashboard --host $${DASHBOARD_HOST:-127.0.0.1} --port $${DASHBOARD_PORT:-8501}
+
+# The README's screenshots (docs/images), taken by the browser tests on the test session's data.
+screenshots: setup
+	@bash scripts/setup.sh browser
+	CLOUD_ANALYTICS_SCREENSHOTS=$(CURDIR)/docs/images $(BIN)/python -m pytest cloud_analytics_tests/browser -q \
+		-k "org_view or platform_overview or asset_graph"
 
 # The local servers: `make cassandra-start` is `cloud-analytics cassandra start`, and so on.
 SERVER_TARGETS := $(foreach server,cassandra spark,$(server)-start $(server)-stop $(server)-status)

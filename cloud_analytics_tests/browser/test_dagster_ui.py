@@ -112,7 +112,7 @@ def test_the_asset_graph_shows_every_layer(browser, dagster):
     _open(browser, f"{dagster.url}/asset-groups", *LAYERS)
     if web.README_SHOTS:
         web.wait_until(lambda: browser.find_elements("css selector", "svg"), 30, "the graph drawing")
-        web.screenshot(browser, Path(web.README_SHOTS) / "dagster-asset-graph.png", full_page=False)
+        web.readme_shot(browser, Path(web.README_SHOTS) / "dagster-asset-graph.png")
 
 
 def test_the_asset_page_shows_row_count_schema_and_check_results(browser, dagster, backfill):

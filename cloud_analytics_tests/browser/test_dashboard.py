@@ -85,7 +85,7 @@ def test_the_org_view_shows_what_the_query_command_returns(browser, dashboard, o
     ink = web.chart_ink(browser)
     assert len(ink) >= 5 and all(n > 0 for n in ink), f"empty chart among {ink}"
     if web.README_SHOTS:
-        web.screenshot(browser, Path(web.README_SHOTS) / "dashboard-org.png")
+        web.readme_shot(browser, Path(web.README_SHOTS) / "dashboard-org.png")
 
 
 def test_the_platform_overview_shows_what_the_query_command_returns(browser, dashboard):
@@ -104,7 +104,7 @@ def test_the_platform_overview_shows_what_the_query_command_returns(browser, das
     ink = web.chart_ink(browser)
     assert len(ink) >= 2 and all(n > 0 for n in ink), f"empty chart among {ink}"
     if web.README_SHOTS:
-        web.screenshot(browser, Path(web.README_SHOTS) / "dashboard-platform.png")
+        web.readme_shot(browser, Path(web.README_SHOTS) / "dashboard-platform.png")
 
 
 def test_a_cassandra_that_cannot_be_reached_is_one_message_on_the_page(browser, tmp_path):

@@ -174,6 +174,17 @@ def errors(driver) -> list[str]:
                                                                  "[data-testid='stAlertContentError']")]
 
 
+def readme_shot(driver, path: Path, width: int = 1280, height: int = 860) -> Path:
+    """A small viewport PNG for the README (the top of the page), at a fixed size."""
+    before = driver.get_window_size()
+    driver.set_window_size(width, height)
+    time.sleep(1.5)  # the charts re-layout to the new width
+    try:
+        return screenshot(driver, path, full_page=False)
+    finally:
+        driver.set_window_size(before["width"], before["height"])
+
+
 def screenshot(driver, path: Path, full_page: bool = True) -> Path:
     """A PNG of the page (the whole scroll height when ``full_page``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
