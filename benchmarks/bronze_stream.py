@@ -19,6 +19,7 @@ from pathlib import Path
 from cloud_analytics.bronze.stream import EventStream, StreamPaths
 from cloud_analytics.config import load_settings
 from cloud_analytics.landing.generator import generate
+from cloud_analytics.lib.progress import paused, progress
 from cloud_analytics.resources.spark import get_spark
 
 
@@ -42,11 +43,12 @@ def bench(spark, scale: int, max_files: int) -> None:
         idle, idle_s = run("idle")
         shutil.copy(events / "events_part_0000.jsonl", events / "events_part_0000_copy.jsonl")
         one, one_s = run("one_file")
-        print(f"scale {scale:>4}: {counts['usage_events']:>10,} events in {len(first.files):>5} files | "
-              f"generate {gen_s:6.1f} s | first ingest {first_s:7.1f} s "
-              f"({first.inserted / first_s:,.0f} rows/s, {first.batches} micro-batches) | "
-              f"idle trigger {idle_s:5.1f} s | one re-sent file {one_s:5.1f} s "
-              f"({one.duplicates} duplicates, {one.inserted} inserted)")
+        with paused():
+            print(f"scale {scale:>4}: {counts['usage_events']:>10,} events in {len(first.files):>5} files | "
+                  f"generate {gen_s:6.1f} s | first ingest {first_s:7.1f} s "
+                  f"({first.inserted / first_s:,.0f} rows/s, {first.batches} micro-batches) | "
+                  f"idle trigger {idle_s:5.1f} s | one re-sent file {one_s:5.1f} s "
+                  f"({one.duplicates} duplicates, {one.inserted} inserted)")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -57,7 +59,7 @@ def main() -> None:
     parser.add_argument("--max-files", type=int, default=200, help="maxFilesPerTrigger (default 200)")
     args = parser.parse_args()
     spark = get_spark(load_settings())
-    for scale in args.scale or [1, 10]:
+    for scale in progress(args.scale or [1, 10], desc="bronze stream", unit=" scales"):
         bench(spark, scale, args.max_files)
 
 

@@ -42,6 +42,7 @@ from pathlib import Path
 from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.config import load_settings
 from cloud_analytics.landing.replay import STAGE_PREFIX, land_file, stage_feed, staged_files
+from cloud_analytics.lib.progress import paused, progress
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.serving import queries
 
@@ -185,7 +186,8 @@ def main() -> None:
 
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
-    with resource.session() as session:
+    bar = progress(total=len(todo), desc="freshness", unit=" files")  # files settled; stderr, terminal only
+    with resource.session() as session, bar:
         while feeder.is_alive() or pending:
             with lock:
                 probes = list(pending)
@@ -197,10 +199,12 @@ def main() -> None:
                 with lock:
                     pending.remove(probe)
                 results.append((probe["name"], waited, source, probe["landed_wall"], probe["landed_wall"] + waited))
+                bar.update()
                 org, day, service = probe["key"]
-                print(f"{probe['name']}: probe {org} {day} {service} ({probe['expected']} events) "
-                      + (f"visible after {waited:.1f} s via {source}" if source else f"NOT visible after {waited:.0f} s"),
-                      flush=True)
+                with paused():
+                    print(f"{probe['name']}: probe {org} {day} {service} ({probe['expected']} events) "
+                          + (f"visible after {waited:.1f} s via {source}" if source
+                             else f"NOT visible after {waited:.0f} s"), flush=True)
             time.sleep(0.25)
         with stream_lock:
             pass

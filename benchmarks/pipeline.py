@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cloud_analytics.lib.progress import paused, progress
+
 # Keep every job and stage in Spark's status store so a step's figures are complete.
 RETAIN = "spark.ui.retainedJobs=1000000;spark.ui.retainedStages=1000000"
 
@@ -134,18 +136,22 @@ def run_pipeline(settings, instance, probe: Probe, label: str) -> float:
     print(header)
     print("  " + "-" * (len(header) - 2))
     state = {"last": probe.read()}
+    bar = progress(desc=label.split(" (")[0], unit=" steps")  # stderr, on a terminal only; total unknown
 
     def on_step(step) -> None:
         now = probe.read()
         d = now.minus(state["last"])
         state["last"] = probe.read()  # the scan itself is not the next step's cost
         rate = d.rows_read / step.seconds if step.seconds else 0
-        print(f"  {step.name[:58]:<58} {step.seconds:7.1f} {d.jobs:5d} {d.stages:6d} {d.commits:7d} "
-              f"{d.rows_read:11,} {d.rows_written:11,} {rate:10,.0f}", flush=True)
+        bar.update()
+        with paused():
+            print(f"  {step.name[:58]:<58} {step.seconds:7.1f} {d.jobs:5d} {d.stages:6d} {d.commits:7d} "
+                  f"{d.rows_read:11,} {d.rows_written:11,} {rate:10,.0f}", flush=True)
 
     first = probe.read()
     started = time.monotonic()
-    steps = materialize_all(settings, instance, log=lambda _m: None, on_step=on_step)
+    with bar:
+        steps = materialize_all(settings, instance, log=lambda _m: None, on_step=on_step)
     seconds = time.monotonic() - started
     total = probe.read().minus(first)
     print("  " + "-" * (len(header) - 2))

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from cloud_analytics.lib.lake import table_path
 from cloud_analytics.config import load_settings
+from cloud_analytics.lib.progress import progress
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.resources.spark import get_spark
 from cloud_analytics.serving import queries
@@ -58,7 +59,8 @@ def main() -> None:
         for name, call in calls.items():
             call(orgs[0])  # prepare the statements outside the timing
             timings = []
-            for i in range(args.runs):
+            # The bar draws between two timings, never inside one; it is closed before the print.
+            for i in progress(range(args.runs), desc=name[:2], unit=" queries"):
                 t0 = time.perf_counter()
                 call(orgs[i % len(orgs)])
                 timings.append((time.perf_counter() - t0) * 1000)

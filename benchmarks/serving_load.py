@@ -32,6 +32,7 @@ from itertools import islice
 from pathlib import Path
 
 from cloud_analytics.config import load_settings
+from cloud_analytics.lib.progress import progress, write
 from cloud_analytics.resources.cassandra import CassandraResource
 from cloud_analytics.serving.loader import load_window, to_cql, write_timestamp
 from cloud_analytics.serving.schema import create_schema
@@ -159,11 +160,11 @@ def main() -> None:
                 print(f"  old (row by row)  {args.rows / seconds:>9,.0f} rows/s  ({seconds:.2f} s; {count():,} rows "
                       f"read back; {load_average()})")
                 session.execute(f"TRUNCATE {spec.name}")
-            for label in ("new", "new, reload"):
+            for label in progress(("new", "new, reload"), desc="serving load", unit=" loads"):
                 result = load_window(session, spec.name, columns, source(), delete, [(o, *window) for o in orgs],
                                      resource.target)
-                print(f"  {label:<16}  {result.rows_per_second:>9,.0f} rows/s  ({result.seconds:.2f} s; "
-                      f"{count():,} rows read back; {load_average()})")
+                write(f"  {label:<16}  {result.rows_per_second:>9,.0f} rows/s  ({result.seconds:.2f} s; "
+                      f"{count():,} rows read back; {load_average()})")  # print, without breaking the bar
             session.execute(f"DROP KEYSPACE IF EXISTS {KEYSPACE}")
     finally:
         if node is not None:

@@ -186,7 +186,8 @@ def test_a_successful_refresh_requests_its_follow_ups_and_a_follow_up_requests_n
                             sorted(k.to_user_string() for k in r.asset_selection or [])) for r in requests}
         assert got == {
             "customer_health_job": ("2025-08-31", "2025-08-31", []),
-            "usage_refresh_job": ("2025-07-03", "2025-08-31", ["gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"]),
+            "usage_refresh_job": ("2025-07-03", "2025-08-31", ["gold/cost_anomaly_mart", "serving/cost_anomalies_by_org",
+                                                        "serving/platform_cost_by_day"]),
             "monthly_billing_job": ("2025-07-01", "2025-07-01", ["gold/cost_vs_billing_reconciliation"]),
             "daily_snapshot_job": ("2026-11-30", "2026-11-30", ["gold/resource_utilization"]),
         }

@@ -12,6 +12,7 @@ from decimal import Decimal
 from cloud_analytics.audit.gather import delta_tables, run_parallel
 from cloud_analytics.config import Settings
 from cloud_analytics.lib.lake import table_path
+from cloud_analytics.lib.progress import progress
 
 LAKE_LAYERS = ("bronze", "silver", "gold", "quarantine")
 # Columns a run stamps with its own time (or a date derived from it): never part of a
@@ -93,10 +94,11 @@ def table_fingerprints(settings: Settings, spark, cassandra_session) -> dict[str
         for table in delta_tables(settings.lake, layer):
             path = table_path(str(settings.lake), layer, table)
             tasks[f"{layer}/{table}"] = lambda p=path: delta_fingerprint(spark.read.format("delta").load(p))
-    prints = run_parallel(tasks)
+    prints = run_parallel(tasks, desc="fingerprints: lake tables")
     if cassandra_session is not None:
         keyspace = cassandra_session.keyspace or settings.cassandra_keyspace
         cassandra_session.cluster.refresh_schema_metadata()
-        for table in sorted(cassandra_session.cluster.metadata.keyspaces[keyspace].tables):
+        tables = sorted(cassandra_session.cluster.metadata.keyspaces[keyspace].tables)
+        for table in progress(tables, desc="fingerprints: cassandra tables", unit=" tables"):
             prints[f"cassandra/{table}"] = cassandra_fingerprint(cassandra_session, f"{keyspace}.{table}")
     return dict(sorted(prints.items()))

@@ -4,10 +4,12 @@ Spark job, and a few jobs run at once (the driver plans one while another runs).
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
+
+from cloud_analytics.lib.progress import progress
 
 PARALLEL_JOBS = 4  # Spark jobs in flight at once: small aggregations, so planning overlaps
 
@@ -39,10 +41,13 @@ def count(layer: str, table: str, by: tuple[str, ...] = ()) -> Aggregate:
 Request = Aggregate | Callable[[Any], Any]
 
 
-def run_parallel(tasks: dict[Any, Callable[[], Any]], workers: int = PARALLEL_JOBS) -> dict[Any, Any]:
-    """Run small Spark jobs from a few threads."""
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+def run_parallel(tasks: dict[Any, Callable[[], Any]], workers: int = PARALLEL_JOBS,
+                 desc: str = "spark jobs") -> dict[Any, Any]:
+    """Run small Spark jobs from a few threads (a progress bar ``desc`` counts them on a terminal)."""
+    with ThreadPoolExecutor(max_workers=workers) as pool, progress(total=len(tasks), desc=desc, unit=" jobs") as bar:
         futures = {name: pool.submit(task) for name, task in tasks.items()}
+        for _done in as_completed(futures.values()):
+            bar.update()
         return {name: future.result() for name, future in futures.items()}
 
 
@@ -73,7 +78,7 @@ def gather(reader, requests: dict[str, Request], workers: int = PARALLEL_JOBS) -
     tasks: dict[Any, Callable[[], Any]] = {job: (lambda j=job, e=exprs: _job(reader, j, e)) for job, exprs in jobs.items()}
     tasks.update({name: (lambda r=request: r(reader)) for name, request in requests.items()
                   if not isinstance(request, Aggregate)})
-    done = run_parallel(tasks, workers)
+    done = run_parallel(tasks, workers, desc="audit: lake aggregates")
 
     def pick(request: Aggregate, values: list) -> dict[str, Any]:
         order = jobs[request.job]

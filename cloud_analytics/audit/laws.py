@@ -12,6 +12,7 @@ from cloud_analytics.audit.gather import Aggregate, Request, count
 from cloud_analytics.audit.landing import csv_landing, event_files, jsonl_lines
 from cloud_analytics.audit.report import AuditReport, Law, missing
 from cloud_analytics.bronze.specs import CSV_SOURCES, EVENTS_DIR
+from cloud_analytics.lib.progress import progress
 
 EVENTS = "usage_events"
 SOURCES: tuple[str, ...] = (*[s.name for s in CSV_SOURCES], EVENTS)
@@ -90,7 +91,8 @@ def events_law(facts: dict, report: AuditReport, lake: Path, landing: Path) -> N
         report.laws.append(missing(name, f"bronze/{EVENTS}" if bronze is None else f"bronze/{LEDGER}"))
         return
     files = event_files(ledger["files"] or [], lake, Path(landing) / EVENTS_DIR)
-    counts["landing"] = sum(jsonl_lines(p) for p in files.ingested)
+    counts["landing"] = sum(jsonl_lines(p) for p in progress(files.ingested, desc="audit: landed event files",
+                                                             unit=" files"))
     counts["bronze"] = bronze["rows"]
     counts["rejects"] = (facts[f"bronze/{EVENTS}_rejects"] or {}).get("rows", 0)
     counts["duplicates"] = int(ledger["duplicates"] or 0)

@@ -1,5 +1,7 @@
 """``run_audit``: gather every figure in one parallel pass over the lake, then check the laws in
-order (landing, silver, gold, serving); the first that fails is the one named."""
+order (landing, silver, gold, serving); the first that fails is the one named. On a terminal,
+progress bars on stderr follow the lake aggregates, the landed event files and the Cassandra
+tables (``lib.progress``; nothing in CI or logs)."""
 
 from __future__ import annotations
 

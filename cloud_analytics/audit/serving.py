@@ -17,6 +17,7 @@ from typing import Any
 from cloud_analytics.audit.gather import Request
 from cloud_analytics.audit.reconcile import equal, zero
 from cloud_analytics.audit.report import AuditReport, Law, ServingFigures, fmt, missing
+from cloud_analytics.lib.progress import progress
 from cloud_analytics.serving.specs import SERVING_SPECS, ServingSpec
 
 SOURCE = "source"  # 'batch' or 'speed' on tables the speed layer also writes
@@ -55,7 +56,7 @@ def requests() -> dict[str, Request]:
 
 def serving_laws(facts: dict, report: AuditReport, session, target: str) -> None:
     """Law 4: Cassandra (batch rows) = gold, per serving table."""
-    for spec in served_from_gold():
+    for spec in progress(served_from_gold(), desc="audit: cassandra tables", unit=" tables"):
         total = spec.total
         extras = [c for c, _ in total.extras] if total else []
         figures = ServingFigures(spec.name, spec.mart, total.column if total else None)

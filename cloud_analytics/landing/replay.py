@@ -11,6 +11,8 @@ staged unchanged (a replay must deliver faults too).
 ``replay`` moves staged files into the landing folder at a fixed rate, each atomically
 (copy to a hidden temp name in the landing folder, then rename), and removes them from
 staging only once they have landed.
+
+Both show a progress bar on a terminal (``lib.progress``: stderr only, nothing in CI or logs).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
+
+from cloud_analytics.lib.progress import paused, progress
 
 STAGE_PREFIX = "events_live"
 
@@ -57,7 +61,7 @@ def stage_feed(source: Path, staging: Path, shift_days: int = 60, files: int = 1
         raise ReplayError(f"unknown order {order!r}: use 'time' or 'original'")
     events: list[tuple[datetime, int, str]] = []  # (event time, input file index, line)
     passthrough: list[str] = []
-    for index, path in enumerate(inputs):
+    for index, path in enumerate(progress(inputs, desc="landing stage: read", unit=" files")):
         for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
             if not raw.strip():
                 continue
@@ -74,7 +78,7 @@ def stage_feed(source: Path, staging: Path, shift_days: int = 60, files: int = 1
         slices = [[e for e in events if e[1] % files == i] for i in range(files)]
     staging.mkdir(parents=True, exist_ok=True)
     written = 0
-    for i, chunk in enumerate(slices):
+    for i, chunk in enumerate(progress(slices, desc="landing stage: write", unit=" files")):
         lines = [line for _ts, _f, line in chunk] + (passthrough if i == 0 else [])
         if not lines:
             continue
@@ -117,13 +121,16 @@ def replay(staging: Path, landing_events: Path, rate_per_min: float, limit: int 
         raise ReplayError(f"no staged event files in {staging}: run `cloud-analytics landing stage` first")
     interval = 60.0 / rate_per_min
     started = time.monotonic()
-    for n, path in enumerate(todo):
-        delay = started + n * interval - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
-        target = land_file(path, landing_events)
-        landed_at = time.time()
-        log(f"[{n + 1}/{len(todo)}] landed {target.name}")
-        if on_landed:
-            on_landed(target, landed_at)
+    with progress(total=len(todo), desc="landing replay", unit=" files") as bar:
+        for n, path in enumerate(todo):
+            delay = started + n * interval - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            target = land_file(path, landing_events)
+            landed_at = time.time()
+            bar.update()
+            with paused():  # ``log`` prints: the bar is cleared, then drawn again below the line
+                log(f"[{n + 1}/{len(todo)}] landed {target.name}")
+            if on_landed:
+                on_landed(target, landed_at)
     return len(todo)

@@ -69,7 +69,8 @@ def test_a_refresh_is_followed_by_health_the_whole_anomaly_history_and_its_month
         ("monthly_billing_job", ("2025-07-01", "2025-08-01"), tuple(RECONCILIATION_KEYS)),
         ("daily_snapshot_job", ("2026-12-01", "2026-12-01"), tuple(SNAPSHOT_USAGE_KEYS)),
     ]
-    assert {k.to_user_string() for k in ANOMALY_KEYS} == {"gold/cost_anomaly_mart", "serving/cost_anomalies_by_org"}
+    assert {k.to_user_string() for k in ANOMALY_KEYS} == {"gold/cost_anomaly_mart", "serving/cost_anomalies_by_org",
+                                                          "serving/platform_cost_by_day"}
     assert [k.to_user_string() for k in RECONCILIATION_KEYS] == ["gold/cost_vs_billing_reconciliation"]
     assert [k.to_user_string() for k in SNAPSHOT_USAGE_KEYS] == ["gold/resource_utilization"]
 

@@ -2,7 +2,8 @@
 
 ``generate(out_dir, scale, seed)`` writes the seven CSV sources and the JSONL usage-event
 stream with the shape, quirks and (at scale 1) every published count of the real
-``cloud_provider_challenge_dataset_v1.zip``. Standard library only.
+``cloud_provider_challenge_dataset_v1.zip``. Standard library only, besides the progress
+bar (``lib.progress``: tqdm on stderr, on a terminal only; the files never depend on it).
 
 Layout (one module per landing source)
 --------------------------------------
@@ -42,7 +43,7 @@ import random
 from pathlib import Path
 
 from cloud_analytics.landing.generator.billing import billing_rows
-from cloud_analytics.landing.generator.common import EVENT_FILES, ORGS
+from cloud_analytics.landing.generator.common import EVENT_DAYS, EVENT_FILES, EVENTS_PER_DAY, ORGS
 from cloud_analytics.landing.generator.events import event_files
 from cloud_analytics.landing.generator.ids import Ids
 from cloud_analytics.landing.generator.marketing import survey_rows, touch_rows
@@ -57,6 +58,7 @@ from cloud_analytics.landing.generator.writing import (
     CsvSinks,
     write_atomic,
 )
+from cloud_analytics.lib.progress import progress
 
 __all__ = ["COLUMNS", "EVENTS_DIR", "EXPECTED_FILES", "generate"]
 
@@ -70,7 +72,9 @@ def generate(out_dir: str | os.PathLike, scale: int = 1, seed: int = 42) -> dict
     ids = Ids(seed)  # one for the whole run: its counters keep ids unique across blocks
     counts = {stem: 0 for stem in COLUMNS}
     counts["usage_events"] = 0
-    with CsvSinks(out) as sinks:
+    # Progress in events written (a terminal only): the event files are most of the work.
+    with CsvSinks(out) as sinks, progress(total=scale * EVENT_DAYS * EVENTS_PER_DAY, desc="landing generate",
+                                          unit=" events", unit_scale=True) as bar:
         for block in range(scale):
             rng = random.Random(f"cloud-analytics/{seed}/{block}")
             tables = _block_tables(rng, ids, block)
@@ -82,6 +86,7 @@ def generate(out_dir: str | os.PathLike, scale: int = 1, seed: int = 42) -> dict
             for number, lines in enumerate(files, start=block * EVENT_FILES):
                 write_atomic(out / EVENTS_DIR / f"events_part_{number:04d}.jsonl", "".join(lines))
                 counts["usage_events"] += len(lines)
+                bar.update(len(lines))
     return counts
 
 
