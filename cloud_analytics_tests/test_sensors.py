@@ -12,7 +12,8 @@ from cloud_analytics.orchestration.sensors import build_sensors
 from cloud_analytics.resources.lake import LakeResource
 
 pytestmark = pytest.mark.fast
-usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor = build_sensors(interval_s=5)
+usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor, run_watchdog_sensor = build_sensors(
+    interval_s=5)
 USAGE_EVENTS = AssetKey(EVENTS_SPEC.key_path)
 LAKE = {}
 

@@ -1,7 +1,8 @@
 """Sensors: new event files trigger a stream run; the dates stream runs touched trigger the
 rebuild of exactly those usage-derived daily partitions (silver, gold, serving), chosen by the
 same planning function as ``make run`` (``ranges.dates_to_rebuild``); a refresh that succeeded
-triggers its follow-ups (``ranges.follow_ups``, as ``make run`` runs them).
+triggers its follow-ups (``ranges.follow_ups``, as ``make run`` runs them); a run whose process
+died without its code server noticing is failed, then retried (``watchdog.py``).
 
 The file sensor's cursor is the set of file names already handed to a stream run (not the
 newest mtime: files may land out of order). What counts as a complete landed file is defined
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from dagster import (
     DagsterRunStatus,
+    DefaultRunLauncher,
     DefaultSensorStatus,
     RunRequest,
     RunsFilter,
@@ -42,6 +44,7 @@ from cloud_analytics.orchestration.jobs import (
 from cloud_analytics.orchestration.runner import (
     RANGE_END_TAG, RANGE_START_TAG, materialized, newest_snapshot, range_tags, stream_run_key, touched_dates,
 )
+from cloud_analytics.orchestration.watchdog import fail_dead_runs
 from cloud_analytics.partitions import billing_monthly, stream_runs
 from cloud_analytics.resources.lake import LakeResource
 
@@ -137,4 +140,18 @@ def build_sensors(interval_s: int = 30) -> list:
                            asset_selection=list(plan.selection) or None,
                            tags={**range_tags(plan.partition_range), **FOLLOW_UP_RUN_TAGS}) for plan in plans]
 
-    return [usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor]
+    @sensor(name="run_watchdog_sensor", minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
+            description="Fails the runs whose process died with its code server (SIGKILL, out of memory), which would "
+                        "otherwise stay STARTED and block the run queue; the retries then start them again "
+                        "(orchestration/watchdog.py). Default run launcher on Linux only.")
+    def run_watchdog_sensor(context: SensorEvaluationContext):
+        if type(context.instance.run_launcher) is not DefaultRunLauncher:
+            return SkipReason(f"runs are launched by {type(context.instance.run_launcher).__name__}, which Dagster's "
+                              "run monitoring watches")
+        dead = fail_dead_runs(context.instance)
+        for d in dead:
+            context.log.warning(f"run {d.run.run_id[:8]} ({d.run.job_name}): {d.why}; marked failed")
+        return SkipReason(f"failed {len(dead)} dead runs: {', '.join(d.run.run_id[:8] for d in dead)}" if dead
+                          else "every started run has a live process")
+
+    return [usage_event_files_sensor, touched_dates_sensor, refresh_follow_up_sensor, run_watchdog_sensor]
