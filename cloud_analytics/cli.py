@@ -212,21 +212,50 @@ def _print_rows(rows: list[dict], fmt: str) -> None:
     print(f"({len(rows)} rows)")
 
 
-def _query(args: argparse.Namespace) -> int:
+# The queries of one org (--org required), and those that take --org optionally (all orgs without it).
+ORG_QUERIES = ("q1", "q2", "q5", "anomalies", "health", "alerts", "live")
+OPTIONAL_ORG_QUERIES = ("q3", "q4")
+
+
+def _date_option(option: str, value: str | None):
+    """The date an option gives (None when not given); a ValueError naming the option and the
+    expected format otherwise (the CLI prints it as one line)."""
     from datetime import date
 
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{option} {value} is not a date (YYYY-MM-DD)") from None
+
+
+def _org_served(session, org: str) -> bool:
+    """Whether any serving table partitioned by org holds a row of ``org`` (one partition read,
+    LIMIT 1, per table): the batch tables and the speed layer's alerts and live view."""
+    from cloud_analytics.serving.specs import SERVING_SPECS
+
+    for spec in SERVING_SPECS:
+        if spec.partition_key == "org_id":  # table names are code constants; the org is bound
+            if session.execute(session.prepare(f"SELECT org_id FROM {spec.name} WHERE org_id = ? LIMIT 1"),
+                               (org,)).one() is not None:
+                return True
+    return False
+
+
+def _query(args: argparse.Namespace) -> int:
     from cloud_analytics.resources.cassandra import CassandraResource
     from cloud_analytics.serving import queries
 
-    as_of = date.fromisoformat(args.as_of) if args.as_of else None
-    needs_org = args.name in ("q1", "q2", "q5", "anomalies", "health", "alerts", "live")
-    if needs_org and not args.org:
+    # Arguments first, so a mistake is reported without connecting.
+    as_of = _date_option("--as-of", args.as_of)
+    start = _date_option("--start", args.start)
+    end = _date_option("--end", args.end)
+    if args.name in ORG_QUERIES and not args.org:
         print(f"error: {args.name} needs --org ORG_ID", file=sys.stderr)
         return 2
     with CassandraResource.from_settings(load_settings()).session() as session:
         if args.name == "q1":
-            start = date.fromisoformat(args.start) if args.start else None
-            end = date.fromisoformat(args.end) if args.end else None
             rows = queries.q1_daily_cost(session, args.org, start, end, as_of, days=args.days or 30)
         elif args.name == "q2":
             rows = queries.q2_top_services(session, args.org, as_of, days=args.days or 14, top=args.top)
@@ -239,7 +268,7 @@ def _query(args: argparse.Namespace) -> int:
         elif args.name == "anomalies":
             rows = queries.cost_anomalies(session, args.org, as_of, days=args.days or 30)
         elif args.name == "alerts":
-            rows = queries.usage_alerts(session, args.org, days=args.days or 7, limit=args.top)
+            rows = queries.usage_alerts(session, args.org, as_of, days=args.days or 7, limit=args.top)
         elif args.name == "live":
             rows = queries.live_usage(session, args.org, minutes=args.minutes)
         elif args.name == "platform":
@@ -250,6 +279,13 @@ def _query(args: argparse.Namespace) -> int:
             rows = queries.alert_counts(session, as_of, days=args.days or 7)
         else:
             rows = queries.customer_health(session, args.org)
+        # No rows for an org: a served org with nothing in the window prints "(no rows)"; an org the
+        # serving layer does not hold at all (a typo, another environment's id) is an error.
+        org_scoped = args.name in ORG_QUERIES or (args.name in OPTIONAL_ORG_QUERIES and args.org)
+        if not rows and org_scoped and not _org_served(session, args.org):
+            print(f"error: unknown org {args.org}: no such org is served (see cloud-analytics query orgs --top 0)",
+                  file=sys.stderr)
+            return 2
     _print_rows(rows, args.format)
     return 0
 
@@ -338,11 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
         "date in the data. q1, q2 and q5 rows carry `source`: batch, or speed for dates the batch layer has not "
         "covered yet. Across orgs (the dashboard's platform overview): platform: cost, orgs and anomalies per day "
         "(30 days); orgs: the --top orgs by cost over 30 days with their health; alert-counts: alerts and orgs "
-        "alerted per day (7 days).")
+        "alerted per day (7 days). An org the serving layer does not hold at all is an error (exit 2; "
+        "`query orgs --top 0` lists the served ones); a served org with nothing in the window prints (no rows). "
+        "Errors are one line on stderr, exit 2: a bad date, a missing --org, Cassandra unreachable.")
     query.add_argument("name", choices=["q1", "q2", "q3", "q4", "q5", "anomalies", "health", "alerts", "live",
                                         "platform", "orgs", "alert-counts"])
-    query.add_argument("--org", help="org id, e.g. org_xaji0y6d")
-    query.add_argument("--as-of", help="YYYY-MM-DD; default: the newest date served")
+    query.add_argument("--org", help="org id, e.g. org_xaji0y6d (the served ones: query orgs --top 0)")
+    query.add_argument("--as-of", help="last day of the window, YYYY-MM-DD; default: the newest date served "
+                       "(health and live ignore it: the latest assessment, the trailing hour)")
     query.add_argument("--start", help="q1: first day (YYYY-MM-DD)")
     query.add_argument("--end", help="q1: last day (YYYY-MM-DD)")
     query.add_argument("--days", type=int, help="window length in days (q1/q3/q5/anomalies/platform 30, q2 14, alerts/alert-counts 7)")

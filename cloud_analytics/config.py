@@ -138,6 +138,10 @@ class Settings:
     # A JDK 11/17 for the local Cassandra node (CASSANDRA_JAVA_HOME, else JAVA_HOME; empty: search).
     cassandra_java_home: str = ""
     cassandra_start_timeout_s: int = 180
+    # A serving load that finds Cassandra unreachable, or loses a node mid-load, retries this
+    # many times, this many seconds apart (a node restarting), before its run fails.
+    cassandra_retries: int = 3
+    cassandra_retry_wait_s: float = 15.0
     # Key of the HMAC that pseudonymizes emails past bronze (see silver/pii.py).
     pii_pepper: str = field(default="", repr=False)
     max_quarantine_rate: float = 0.05
@@ -203,6 +207,8 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         cassandra_heap=_env(env, "CASSANDRA_HEAP", "768m"),
         cassandra_java_home=_env(env, "CASSANDRA_JAVA_HOME", env.get("JAVA_HOME", "").strip()),
         cassandra_start_timeout_s=_env_int(env, "CASSANDRA_START_TIMEOUT", 180),
+        cassandra_retries=_env_int(env, "CASSANDRA_RETRIES", 3),
+        cassandra_retry_wait_s=_env_float(env, "CASSANDRA_RETRY_WAIT_S", 15.0),
         pii_pepper=_env(env, "PII_PEPPER", _read_local_pepper()),
         max_quarantine_rate=_env_float(env, "MAX_QUARANTINE_RATE", 0.05),
         min_cost_increment=_env_float(env, "MIN_COST_INCREMENT", -0.01),

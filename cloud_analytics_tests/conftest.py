@@ -35,6 +35,9 @@ def test_env(tmp_path_factory) -> dict[str, str]:
         "CLOUD_ANALYTICS_SPARK_SERVICE": "off",
         "DAGSTER_HOME": str(root / "dagster_home"),
         "CLOUD_ANALYTICS_PII_PEPPER": "test-pepper-not-a-secret-0123456789",
+        # A load that finds Cassandra down fails at once (the outage tests expect it); the retries
+        # are tested where they are wanted (serving/test_serving_assets.py, the chaos soak).
+        "CLOUD_ANALYTICS_CASSANDRA_RETRIES": "0",
     }
     Path(env["DAGSTER_HOME"]).mkdir()
     saved = {k: os.environ.get(k) for k in env}
@@ -89,7 +92,34 @@ def spark(settings, tmp_path_factory):
         service.stop()
 
 
+# The markers a test gets from the fixtures it needs (``item.fixturenames`` holds every fixture it
+# requests, directly or through other fixtures): `-m "not pipeline"`, `-m "not cassandra"` and
+# so on select by what a test really starts, and the first tier (`fast`) may need none of them.
+# The pipeline fixtures build the session lake (bronze_run .. serving_run) or the fault lake
+# (faults/conftest.py). A fixture fetched with ``request.getfixturevalue`` is not seen here.
+FIXTURE_MARKERS = {
+    "spark": "spark",
+    "cassandra_node": "cassandra", "cassandra": "cassandra",
+    "bronze_run": "pipeline", "silver_run": "pipeline", "gold_run": "pipeline", "serving_run": "pipeline",
+    "faults": "pipeline", "fault_lake": "pipeline",
+    "browser": "browser",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
 def pytest_collection_modifyitems(config, items):
+    slow_fast = []
+    for item in items:
+        needs = {FIXTURE_MARKERS[name] for name in item.fixturenames if name in FIXTURE_MARKERS}
+        if needs and item.get_closest_marker("fast"):
+            heavy = sorted(name for name in item.fixturenames if name in FIXTURE_MARKERS)
+            slow_fast.append(f"{item.nodeid} (needs {', '.join(heavy)})")
+        for marker in sorted(needs):
+            if not item.get_closest_marker(marker):
+                item.add_marker(marker)
+    if slow_fast:
+        raise pytest.UsageError("tests marked fast (the first tier: no Spark, no Cassandra, no pipeline, no browser) "
+                                "request heavy fixtures: " + "; ".join(slow_fast))
     if THROUGH_SERVICE:  # only what differs through Spark Connect runs twice
         kept = [item for item in items if item.get_closest_marker("both_modes")]
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])

@@ -57,6 +57,9 @@ class CassandraResource(ConfigurableResource):
     ssl_key: str = Field(default="", description="Client private key (PEM, unencrypted) for mutual TLS.")
     ssl_check_hostname: bool = Field(default=True, description="Check the node certificates name the address.")
     connect_timeout_s: float = 10.0
+    retries: int = Field(default=3, description="Times a serving load retries when Cassandra is unreachable or a "
+                                                "node fails mid-load (0: fail at once).")
+    retry_wait_s: float = Field(default=15.0, description="Seconds between those retries (a node restarting).")
 
     @classmethod
     def from_settings(cls, settings: Settings, secrets_as_env_vars: bool = False) -> "CassandraResource":
@@ -82,6 +85,8 @@ class CassandraResource(ConfigurableResource):
             ssl_cert=settings.cassandra_ssl_cert,
             ssl_key=settings.cassandra_ssl_key,
             ssl_check_hostname=settings.cassandra_ssl_check_hostname,
+            retries=settings.cassandra_retries,
+            retry_wait_s=settings.cassandra_retry_wait_s,
             **secrets,
         )
 

@@ -15,6 +15,10 @@ asks gold for its newest date (a max Delta answers from its log). The whole mart
 built: the partitions to replace are those Cassandra holds (``SELECT DISTINCT``, deleted before
 the upserts, so rows gone from gold disappear) and those gold's rows bring (deleted after the
 upserts, which the timestamps allow; they held nothing when the load began).
+
+A load that finds Cassandra unreachable, or loses a node mid-load, asks Dagster to retry its
+step (``RetryRequested``: ``CLOUD_ANALYTICS_CASSANDRA_RETRIES`` times, ``_RETRY_WAIT_S`` apart),
+so a node restarting costs a wait, not a failed run; the load is idempotent.
 """
 
 import time
@@ -28,6 +32,7 @@ from dagster import (
     BackfillPolicy,
     MaterializeResult,
     MetadataValue,
+    RetryRequested,
     asset,
 )
 from pyspark.sql import functions as F
@@ -35,11 +40,11 @@ from pyspark.sql import functions as F
 from cloud_analytics.gold.specs import GOLD_BY_NAME
 from cloud_analytics.lib.windows import date_window_predicate, day_window
 from cloud_analytics.partitions import partitions_def
-from cloud_analytics.resources.cassandra import CassandraResource
+from cloud_analytics.resources.cassandra import CassandraResource, CassandraSetupError, CassandraUnavailableError
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 from cloud_analytics.serving import window as cql_window
-from cloud_analytics.serving.loader import load_window
+from cloud_analytics.serving.loader import ServingLoadError, load_window
 from cloud_analytics.serving.schema import create_schema
 from cloud_analytics.serving.specs import GOLD_FED, ServingSpec
 from cloud_analytics.serving.state import update_state
@@ -47,6 +52,19 @@ from cloud_analytics.serving.state import update_state
 ROW_COUNT = "row_count_matches_gold"
 SAMPLE = "sample_equals_gold"
 SAMPLE_SIZE = 20
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failed load may succeed later unchanged: Cassandra unreachable (not a setup
+    error such as a missing keyspace or grant) or its requests failing (a node down, timeouts)."""
+    from cassandra import OperationTimedOut, Unavailable, Timeout
+    from cassandra.cluster import NoHostAvailable
+
+    if isinstance(exc, CassandraSetupError):
+        return False
+    if isinstance(exc, ServingLoadError):
+        return exc.transient
+    return isinstance(exc, (CassandraUnavailableError, NoHostAvailable, OperationTimedOut, Unavailable, Timeout))
 
 
 def asset_key(spec: ServingSpec) -> AssetKey:
@@ -79,6 +97,17 @@ def build_serving_asset(spec: ServingSpec):
     )
     def _serving(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource,
                  cassandra: CassandraResource) -> MaterializeResult:
+        try:
+            return _load(context, spark, lake, cassandra)
+        except Exception as exc:
+            if cassandra.retries > 0 and transient(exc):
+                context.log.warning(f"serving/{spec.name}: {exc}; retrying in {cassandra.retry_wait_s:g} s "
+                                    f"(at most {cassandra.retries} times, CLOUD_ANALYTICS_CASSANDRA_RETRIES)")
+                raise RetryRequested(max_retries=cassandra.retries, seconds_to_wait=cassandra.retry_wait_s) from exc
+            raise
+
+    def _load(context: AssetExecutionContext, spark: SparkResource, lake: LakeResource,
+              cassandra: CassandraResource) -> MaterializeResult:
         started = time.monotonic()
         gold = spark.spark_session.read.format("delta").load(lake.table("gold", spec.mart))
         if whole_table:

@@ -57,7 +57,13 @@ MEMO_SIZE = 4096
 
 
 class ServingLoadError(RuntimeError):
-    """Some rows could not be written; the message says how many, where, and the first errors."""
+    """Some rows could not be written; the message says how many, where, and the first errors.
+    ``transient``: the requests failed (a node down or timing out), so a later retry may succeed;
+    False for a row no retry can write."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 class _Unbindable(TypeError):
@@ -287,8 +293,8 @@ def execute_all(session, statement, params: Iterable[Sequence], target: str, con
         raise ServingLoadError(
             f"{len(inflight.failures)} of {inflight.requests} requests ({failed_rows:,} of {counter[0]:,} rows read) "
             f"failed on Cassandra at {target} ({verb} {table}"
-            f"{', coordinator ' + ', '.join(hosts) if hosts else ''}): {sample}. The load is idempotent: retry it."
-        )
+            f"{', coordinator ' + ', '.join(hosts) if hosts else ''}): {sample}. The load is idempotent: retry it.",
+            transient=True)
     return counter[0]
 
 
