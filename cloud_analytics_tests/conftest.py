@@ -117,6 +117,9 @@ def pytest_collection_modifyitems(config, items):
         for marker in sorted(needs):
             if not item.get_closest_marker(marker):
                 item.add_marker(marker)
+    # A test that changes the session lake (a second wave landed into it) runs after every other,
+    # whatever the file order: the others assert the first wave's exact figures.
+    items.sort(key=lambda item: bool(item.get_closest_marker("mutates_session_lake")))
     if slow_fast:
         raise pytest.UsageError("tests marked fast (the first tier: no Spark, no Cassandra, no pipeline, no browser) "
                                 "request heavy fixtures: " + "; ".join(slow_fast))

@@ -4,9 +4,8 @@ Cassandra table equal to a from-scratch rebuild on the same landing data (``tabl
 
 The second wave is a copy of a landed file under new event ids: like every file of the feed it
 holds events from the whole 60-day range, with costs of its own. It lands in the session's
-landing folder, so this module runs after the tests asserting exact figures on the first wave
-(top-level modules run last, alphabetically; ``test_sensors`` and ``test_two_lakes`` after it
-use no shared table).
+landing folder, so it is marked ``mutates_session_lake``: the suite's collection hook runs it
+after every other test (they assert exact figures on the first wave).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ from cloud_analytics.bronze.specs import EVENTS_DIR
 from cloud_analytics.partitions import snapshot_daily
 from cloud_analytics.serving.specs import SERVING_SPECS
 
-pytestmark = [pytest.mark.spark, pytest.mark.cassandra]
+pytestmark = [pytest.mark.spark, pytest.mark.cassandra, pytest.mark.mutates_session_lake]
 # The speed layer's own Cassandra tables depend on arrival order by design (a row older than the
 # watermark is late and left to the batch layer), so they differ between one wave and two.
 SPEED_ONLY = {"cassandra/live_usage_by_org", "cassandra/usage_alerts_by_org", "cassandra/serving_state"}

@@ -163,6 +163,34 @@ def _finished_run(instance, tags):
     return create_run_for_test(instance, job_name="usage_refresh_job", tags=tags, status=DagsterRunStatus.SUCCESS)
 
 
+def test_follow_ups_already_waiting_to_start_are_not_requested_again():
+    from dagster import DagsterRunStatus
+    from dagster._core.test_utils import create_run_for_test
+
+    from cloud_analytics.orchestration.jobs import ANOMALY_KEYS, FOLLOW_UP_TAG
+
+    with DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(AssetMaterialization(
+            USAGE_EVENTS, metadata={"dates_touched": ["2025-07-03", "2025-07-10", "2025-08-31"]}))
+        # Waiting to start since an earlier refresh (not started yet): customer health as of 08-31 and the anomaly history.
+        create_run_for_test(instance, job_name="customer_health_job", status=DagsterRunStatus.NOT_STARTED,
+                            tags={FOLLOW_UP_TAG: "true", RANGE_START_TAG: "2025-08-31", RANGE_END_TAG: "2025-08-31"})
+        create_run_for_test(instance, job_name="usage_refresh_job", status=DagsterRunStatus.NOT_STARTED,
+                            asset_selection=frozenset(ANOMALY_KEYS),
+                            tags={FOLLOW_UP_TAG: "true", RANGE_START_TAG: "2025-07-03", RANGE_END_TAG: "2025-08-31"})
+        # A health follow-up of another date that already started is no reason to skip.
+        create_run_for_test(instance, job_name="customer_health_job", status=DagsterRunStatus.STARTED,
+                            tags={FOLLOW_UP_TAG: "true", RANGE_START_TAG: "2025-08-30", RANGE_END_TAG: "2025-08-30"})
+        refresh = _finished_run(instance, {RANGE_START_TAG: "2025-07-10", RANGE_END_TAG: "2025-07-10"})
+        assert {r.job_name for r in _follow_up(instance, refresh)} == {"monthly_billing_job"}
+        create_run_for_test(instance, job_name="monthly_billing_job", status=DagsterRunStatus.NOT_STARTED,
+                            asset_selection=frozenset([AssetKey(["gold", "cost_vs_billing_reconciliation"])]),
+                            tags={FOLLOW_UP_TAG: "true", RANGE_START_TAG: "2025-07-01", RANGE_END_TAG: "2025-07-01"})
+        skipped = _follow_up(instance, _finished_run(instance, {RANGE_START_TAG: "2025-07-10",
+                                                                RANGE_END_TAG: "2025-07-10"}))
+        assert isinstance(skipped, SkipReason) and "already waiting to start" in skipped.skip_message
+
+
 def _follow_up(instance, run):
     from dagster import DagsterEvent, DagsterEventType, build_run_status_sensor_context
 

@@ -59,6 +59,12 @@ FOLLOW_UP_RUN_TAGS = {**FOLLOW_UP_TAGS, "dagster/max_retries": "2"}
 _JOBS = {job.name: job for job in jobs}
 
 
+def _follow_up_signature(job: str, tags, selection) -> tuple:
+    """What makes two follow-up runs the same work: job, range and asset selection."""
+    return (job, tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG),
+            tuple(sorted(k.to_user_string() for k in selection or ())))
+
+
 def build_sensors(interval_s: int = 30) -> list:
     @sensor(job_name=STREAM_JOB, minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
             description="Launches a usage-event stream run when new complete files land in the landing folder.")
@@ -136,9 +142,18 @@ def build_sensors(interval_s: int = 30) -> list:
         ever, _ = touched_dates(context.instance)
         plans = ranges.follow_ups(refreshed, ever, billing_monthly.get_partition_keys(),
                                   newest_snapshot(context.instance))
+        # Under a steady feed every refresh asks for the same follow-ups (customer health as of the
+        # newest date, the whole anomaly history...): one waiting to start already does the work.
+        waiting = {_follow_up_signature(r.dagster_run.job_name, r.dagster_run.tags, r.dagster_run.asset_selection)
+                   for r in context.instance.get_run_records(
+                       RunsFilter(tags=FOLLOW_UP_TAGS, statuses=WAITING_TO_START), limit=50)}
+        todo = [p for p in plans if _follow_up_signature(p.job, range_tags(p.partition_range), p.selection)
+                not in waiting]
+        if not todo:
+            return SkipReason(f"the follow-ups of refresh {run.run_id[:8]} are already waiting to start")
         return [RunRequest(run_key=f"follow-up-{run.run_id}-{plan.job}", job_name=plan.job,
                            asset_selection=list(plan.selection) or None,
-                           tags={**range_tags(plan.partition_range), **FOLLOW_UP_RUN_TAGS}) for plan in plans]
+                           tags={**range_tags(plan.partition_range), **FOLLOW_UP_RUN_TAGS}) for plan in todo]
 
     @sensor(name="run_watchdog_sensor", minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
             description="Fails the runs whose process died with its code server (SIGKILL, out of memory), which would "

@@ -79,11 +79,17 @@ def _served(session, table="org_daily_usage"):
     return {(r.org_id, queries.as_date(r.usage_date), r.service): r for r in rows}
 
 
-def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam, spark):
+@pytest.fixture(scope="module")
+def wave0(lam):
+    """The batch layer over 2025-07-01..08-31, only the jobs usage serving depends on (each test
+    that needs batch rows in Cassandra requests it, whatever ran before)."""
+    settings, instance, _defs = lam
+    return materialize_all(settings, instance, jobs=(SNAPSHOT_JOB, STREAM_JOB, REFRESH_JOB), **QUIET)
+
+
+def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam, wave0, spark):
     settings, instance, defs = lam
-    # Wave 0: the batch layer over 2025-07-01..08-31, only the jobs usage serving depends on.
-    steps = materialize_all(settings, instance, jobs=(SNAPSHOT_JOB, STREAM_JOB, REFRESH_JOB), **QUIET)
-    assert {step.name.split()[1] for step in steps} == {SNAPSHOT_JOB, STREAM_JOB, REFRESH_JOB}
+    assert {step.name.split()[1] for step in wave0} == {SNAPSHOT_JOB, STREAM_JOB, REFRESH_JOB}
     cassandra = defs.resources["cassandra"]
     with cassandra.session() as session:
         assert batch_covered_until(session, "org_daily_usage") == date(2025, 8, 31)
@@ -139,7 +145,7 @@ def test_speed_rows_appear_then_batch_replaces_them_without_double_counting(lam,
     assert {d for _o, d in _landed_counts(wave2) if d > covered} == {d for _o, d, _s in speed2}
 
 
-def test_a_late_speed_write_never_overwrites_a_batch_row(lam, spark):
+def test_a_late_speed_write_never_overwrites_a_batch_row(lam, wave0, spark):
     from datetime import datetime
     from decimal import Decimal
 
