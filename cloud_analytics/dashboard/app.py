@@ -148,8 +148,8 @@ def org_page(connection: Connection) -> None:
         c.metric(f"Tickets opened, {days} days", frames.count(frames.total(q3, "opened")))
         if health:
             h = health[0]
-            d.metric("Health", f"{h['health_score']:.1f} ({h['risk_band']})",
-                     help=f"as of {h['as_of_date']}; {h['active_resources']} active resources")
+            d.metric(f"Health ({h['risk_band']})", f"{h['health_score']:.1f}",
+                     help=f"0-100, as of {h['as_of_date']}; {h['active_resources']} active resources")
 
     st.subheader("Daily cost by service")
     provisional = sorted({r["usage_date"] for r in q1 if r.get("source") == "speed"})

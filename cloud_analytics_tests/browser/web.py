@@ -174,10 +174,16 @@ def errors(driver) -> list[str]:
                                                                  "[data-testid='stAlertContentError']")]
 
 
-def readme_shot(driver, path: Path, width: int = 1280, height: int = 860) -> Path:
-    """A small viewport PNG for the README (the top of the page), at a fixed size."""
+def readme_shot(driver, path: Path, width: int = 1280, height: int = 860,
+                ready: Callable[[], object] | None = None) -> Path:
+    """A small viewport PNG for the README (the top of the page), at a fixed size. With ``ready``
+    the page is loaded again at that size and shot once ``ready()`` is true (a graph laid out
+    for the window it was drawn in)."""
     before = driver.get_window_size()
     driver.set_window_size(width, height)
+    if ready is not None:
+        driver.refresh()
+        wait_until(ready, 60, f"the page {driver.current_url} at {width}x{height}")
     time.sleep(1.5)  # the charts re-layout to the new width
     try:
         return screenshot(driver, path, full_page=False)

@@ -159,3 +159,29 @@ def test_loading_with_cassandra_down_fails_clearly_and_a_retry_succeeds(serving_
         cassandra_node.start(timeout_s=settings.cassandra_start_timeout_s, log=lambda _m: None)
     retry = materialize_all(settings, dagster_instance, log=lambda _m: None, layers=("serving",), force=True)
     assert [c for step in retry for c in step.failed_checks] == []
+
+
+def test_a_load_waits_for_a_restarting_node_and_succeeds(serving_run, cassandra_node, settings, dagster_instance):
+    """With retries on (the default outside the suite), a load that finds the node down retries its
+    step after the wait instead of failing the run; here the node is back within the second wait."""
+    import threading
+    from dataclasses import replace
+
+    from dagster import DagsterEventType
+
+    patient = replace(settings, cassandra_retries=3, cassandra_retry_wait_s=8.0)
+    cassandra_node.stop(log=lambda _m: None)
+    restart = threading.Timer(4.0, cassandra_node.start, kwargs={"timeout_s": settings.cassandra_start_timeout_s,
+                                                                 "log": lambda _m: None})
+    restart.start()
+    try:
+        steps = materialize_all(patient, dagster_instance, log=lambda _m: None, layers=("serving",),
+                                jobs=("tickets_job",), force=True)
+    finally:
+        restart.join()
+        if not cassandra_node.is_running():
+            cassandra_node.start(timeout_s=settings.cassandra_start_timeout_s, log=lambda _m: None)
+    assert [c for step in steps for c in step.failed_checks] == []
+    assert {"serving/tickets_by_org_day", "serving/platform_tickets_by_day"} <= {a for s in steps for a in s.materializations}
+    retried = [r for s in steps for r in dagster_instance.all_logs(s.run_id, of_type=DagsterEventType.STEP_UP_FOR_RETRY)]
+    assert retried, "the first attempt found the node down and was retried"
