@@ -42,10 +42,7 @@ def main() -> int:
                                                        for k in schedule(args.seed, args.minutes, args.kills)))
     print(f"load average {os.getloadavg()[0]:.2f} at the start; work folder {root}", flush=True)
     try:
-        soak.prepare(files)
-        soak.run(files)
-        caught_up, audit = soak.finish()
-        figures = soak.figures()
+        caught_up, audit, figures = soak.soak(files)
         print(report(soak, figures, caught_up, audit))
         write_json(root / "soak.json", soak, figures)
         print(audit[-3000:])

@@ -136,6 +136,20 @@ def build_csv_asset(source: CsvSource):
     return _bronze_csv
 
 
+def _reported_through(context: AssetExecutionContext, app_id: str) -> tuple[bool, int | None]:
+    """(known, batch): the newest micro-batch of checkpoint ``app_id`` a stream materialization has
+    reported (batch None: none has, or the checkpoint was reset and has a new id). ``known`` is
+    False when the last materialization predates this bookkeeping: it is trusted to have
+    reported everything (an upgraded lake does not refresh its whole history once)."""
+    event = context.instance.get_latest_materialization_event(USAGE_EVENTS)
+    if event is None or event.asset_materialization is None:
+        return True, None
+    value = event.asset_materialization.metadata.get("ledger_reported_through")
+    if value is None:
+        return False, None
+    return True, (value.value.get("batch") if value.value.get("checkpoint") == app_id else None)
+
+
 class StreamConfig(Config):
     """Run config of the usage-event stream (editable in the launchpad)."""
 
@@ -177,6 +191,16 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
                          max_files_per_trigger=config.max_files_per_trigger,
                          allowed_lateness_s=config.allowed_lateness_seconds, log=context.log.info)
     report = stream.run()
+    # Batches a killed run committed (the checkpoint moved) before it could report their dates:
+    # this run reports them, so the refresh of those dates is not lost with the process.
+    known, reported = _reported_through(context, report.app_id)
+    pending = stream.unreported(reported)
+    recovered = pending if known else {}
+    if recovered:
+        context.log.warning(f"micro-batches {sorted(recovered)} were committed by a run that did not report them: "
+                            "their dates are reported with this run's")
+    touched = set(report.dates).union(*recovered.values())
+    through = max([*report.batch_ids, *pending, *([reported] if reported is not None else [])], default=None)
 
     table = session.read.format("delta").load(paths.table)
     # The row count and both key checks over the whole table, in one aggregation.
@@ -194,7 +218,7 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
         F.array_distinct(F.flatten(F.collect_list("files"))).alias("files"),
     ).first()
     landed = checks.event_landing_rows(session, list(sums["files"] or []), lake.root)
-    dates = sorted(d.isoformat() for d in report.dates)
+    dates = sorted(d.isoformat() for d in touched)
     summary = (f"{report.inserted:,} new events from {len(report.files)} files, {report.duplicates} duplicates, "
                f"{report.rejects} rejects, {len(dates)} dates touched")
     context.log.info(summary)
@@ -214,6 +238,8 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
             late_rows=report.late_rows,
             schema_versions=MetadataValue.json(report.schema_versions),
             dates_touched=MetadataValue.json(dates),
+            recovered_batches=MetadataValue.json(sorted(recovered)),
+            ledger_reported_through=MetadataValue.json({"checkpoint": report.app_id, "batch": through}),
             summary=summary,
         ),
     )

@@ -71,6 +71,8 @@ class StreamReport:
     late_rows: int = 0
     dates: set[date] = field(default_factory=set)
     schema_versions: dict[str, int] = field(default_factory=dict)
+    batch_ids: list[int] = field(default_factory=list)  # this run's micro-batches (of checkpoint app_id)
+    app_id: str = ""
 
     @property
     def duplicates(self) -> int:
@@ -115,7 +117,19 @@ class EventStream:
         run = run_available_now(lines, self.paths.checkpoint, f"bronze_usage_events_{self.stream_run}",
                                 writer, app_id=self.app_id, what="usage event stream")
         self.report = self._report(run.batch_ids)
+        self.report.batch_ids, self.report.app_id = list(run.batch_ids), self.app_id
         return self.report
+
+    def unreported(self, after: int | None) -> dict[int, set[date]]:
+        """Micro-batches of this checkpoint committed after batch ``after`` (all when None) that
+        are not this run's own, with their touched dates: batches a run committed before its
+        process died, which no materialization has reported yet."""
+        ledger = self.spark.read.format("delta").load(self.paths.ledger).filter(F.col("checkpoint_id") == self.app_id)
+        if after is not None:
+            ledger = ledger.filter(F.col("batch_id") > after)
+        own = set(self.report.batch_ids)
+        return {r["batch_id"]: set(r["dates"] or []) for r in ledger.select("batch_id", "dates").collect()
+                if r["batch_id"] not in own}
 
     def _report(self, batch_ids: list[int]) -> StreamReport:
         """The run's figures, from the ledger rows of its batches."""

@@ -288,6 +288,14 @@ class Soak:
             self.kill(planned.kind)
         self.feed_thread.join()
 
+    def soak(self, files: int) -> tuple[float, str, dict]:
+        """The whole soak over ``files`` staged files: (seconds to catch up, the audit's output,
+        ``figures()``). The servers keep running: ``stop_all`` stops them."""
+        self.prepare(files)
+        self.run(files)
+        caught_up, audit = self.finish()
+        return caught_up, audit, self.figures()
+
     def finish(self, timeout_s: float = 900) -> tuple[float, str]:
         """Everything running again, the automation caught up; returns (seconds to catch up,
         the audit's output). Raises if the runs do not settle within the timeout."""

@@ -37,10 +37,7 @@ def test_a_live_feed_survives_kills_and_the_audit_holds(tmp_path, test_env):
     soak = Soak(tmp_path / "soak", seed=SEED, minutes=MINUTES, rate_per_min=RATE, kills=len(KINDS))
     files = int(MINUTES * RATE)
     try:
-        soak.prepare(files)
-        soak.run(files)
-        caught_up, audit = soak.finish()
-        figures = soak.figures()
+        caught_up, audit, figures = soak.soak(files)
         print(report(soak, figures, caught_up, audit))
         killed = [e.kind for e in figures["kills"] if e.target != "none"]
         # The servers and the daemon are always there to kill; a run may have finished first.
