@@ -115,10 +115,7 @@ class Soak:
 
     @property
     def settings(self) -> Settings:
-        from unittest import mock
-
-        with mock.patch.dict(os.environ, self.env, clear=True):
-            return load_settings(dotenv=REPO_ROOT / ".env.does-not-exist")
+        return load_settings(environ=self.env, dotenv=REPO_ROOT / ".env.does-not-exist")
 
     @property
     def staging(self) -> Path:
