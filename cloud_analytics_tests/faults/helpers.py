@@ -229,3 +229,14 @@ def assert_audit_passes(settings, spark, required: Iterable[str], include_servin
     assert not broken, "audit failed: " + "; ".join(f"{law.name}: {law.detail}" for law in broken) \
         + "\n" + report.render()
     return report
+
+
+def silver_day_prints(spark, settings, day: str) -> dict[str, tuple[int, int]]:
+    """Fingerprints of one day of silver usage events, its quarantine and its rule counts."""
+    return {
+        "silver": fingerprint(read(spark, settings, "silver", "usage_events").filter(f"event_date = '{day}'")),
+        "quarantine": fingerprint(read(spark, settings, "quarantine", "usage_events")
+                                  .filter(f"partition_date = '{day}'")),
+        "metrics": fingerprint(read(spark, settings, "quarantine", "dq_metrics")
+                               .filter(f"table = 'usage_events' AND partition_date = '{day}'")),
+    }

@@ -18,7 +18,7 @@ from dagster import DagsterInstance
 from cloud_analytics.lib.lake import table_path
 from cloud_analytics.lib.errors import PipelineError
 from cloud_analytics_tests.faults import steps
-from cloud_analytics_tests.faults.helpers import FAULT_LAKE_LAWS, assert_audit_passes, fingerprint, read
+from cloud_analytics_tests.faults.helpers import FAULT_LAKE_LAWS, assert_audit_passes, read, silver_day_prints
 
 DAY = "2025-07-16"
 CONFLICT = ("ConcurrentAppendException", "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException",
@@ -26,22 +26,12 @@ CONFLICT = ("ConcurrentAppendException", "ConcurrentDeleteReadException", "Concu
             "ConcurrentTransactionException", "DELTA_CONCURRENT_TRANSACTION")
 
 
-def _prints(spark, settings):
-    return {
-        "silver": fingerprint(read(spark, settings, "silver", "usage_events").filter(f"event_date = '{DAY}'")),
-        "quarantine": fingerprint(read(spark, settings, "quarantine", "usage_events")
-                                  .filter(f"partition_date = '{DAY}'")),
-        "metrics": fingerprint(read(spark, settings, "quarantine", "dq_metrics")
-                               .filter(f"table = 'usage_events' AND partition_date = '{DAY}'")),
-    }
-
-
 def test_two_runs_of_one_silver_partition_at_once_leave_one_clean_result(fault_lake, spark, monkeypatch):
     import cloud_analytics.silver.assets as silver_assets
 
     s = fault_lake.settings
     fault_lake.step("silver clean reference", steps.SILVER_EVENTS, partition_key=DAY)
-    reference = _prints(spark, s)
+    reference = silver_day_prints(spark, s, DAY)
     assert reference["silver"][0] > 0
 
     real_replace = silver_assets.replace_where
@@ -82,7 +72,7 @@ def test_two_runs_of_one_silver_partition_at_once_leave_one_clean_result(fault_l
         assert any(marker in str(exc) for marker in CONFLICT), f"racer {i} failed for another reason: {exc}"
         fault_lake.step(f"silver retry of racer {i}", steps.SILVER_EVENTS, partition_key=DAY)
 
-    assert _prints(spark, s) == reference
+    assert silver_day_prints(spark, s, DAY) == reference
     path = table_path(str(s.lake), "silver", "usage_events")
     history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").collect()
     assert history and history[0].operation == "WRITE"

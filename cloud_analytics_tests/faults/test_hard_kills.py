@@ -63,11 +63,11 @@ from cloud_analytics_tests.faults.helpers import (
     FAULT_LAKE_LAWS,
     assert_audit_passes,
     delta_versions,
-    fingerprint,
     landed,
     law_serving,
     law_silver,
     read,
+    silver_day_prints,
     templates,
     write_atomic,
 )
@@ -145,16 +145,6 @@ def _wait(procs: list[subprocess.Popen], logs: list[Path], timeout_s: float = PR
         except subprocess.TimeoutExpired:
             raise AssertionError(f"{log.name}: still running after {timeout_s:.0f} s:\n{_tail(log)}") from None
     return codes
-
-
-def _silver_prints(spark, settings, day: str) -> dict[str, tuple[int, int]]:
-    return {
-        "silver": fingerprint(read(spark, settings, "silver", "usage_events").filter(f"event_date = '{day}'")),
-        "quarantine": fingerprint(read(spark, settings, "quarantine", "usage_events")
-                                  .filter(f"partition_date = '{day}'")),
-        "metrics": fingerprint(read(spark, settings, "quarantine", "dq_metrics")
-                               .filter(f"table = 'usage_events' AND partition_date = '{day}'")),
-    }
 
 
 def _silver_paths(settings) -> dict[str, str]:
@@ -447,7 +437,7 @@ def test_silver_process_killed_after_its_silver_commit_then_a_retry_equals_a_cle
     fault_lake.stream("stream input of the killed run")
     paths = _silver_paths(s)
     versions = {name: delta_versions(path) for name, path in paths.items()}
-    before = _silver_prints(spark, s, KILLED_DAY)
+    before = silver_day_prints(spark, s, KILLED_DAY)
 
     marker, result, log, home = (tmp_path / "committed", tmp_path / "result.json", tmp_path / "killed.log",
                                  tmp_path / "dagster_home")
@@ -465,7 +455,7 @@ def test_silver_process_killed_after_its_silver_commit_then_a_retry_equals_a_cle
     after = {name: delta_versions(path) for name, path in paths.items()}
     assert after["silver"] == versions["silver"] + [versions["silver"][-1] + 1], (versions, after)
     assert after["quarantine"] == versions["quarantine"] and after["metrics"] == versions["metrics"]
-    half = _silver_prints(spark, s, KILLED_DAY)
+    half = silver_day_prints(spark, s, KILLED_DAY)
     assert half["silver"] != before["silver"]
     assert (half["quarantine"], half["metrics"]) == (before["quarantine"], before["metrics"])
     silver_ids = {r.event_id for r in read(spark, s, "silver", "usage_events")
@@ -486,7 +476,7 @@ def test_silver_process_killed_after_its_silver_commit_then_a_retry_equals_a_cle
 
     # A normal retry (in this process) succeeds and equals a clean run over the same input.
     fault_lake.step("silver retry after the kill", steps.SILVER_EVENTS, partition_key=KILLED_DAY)
-    retried = _silver_prints(spark, s, KILLED_DAY)
+    retried = silver_day_prints(spark, s, KILLED_DAY)
     expected = landed(sorted(events.glob("*.jsonl")))
     silver_ids = [r.event_id for r in read(spark, s, "silver", "usage_events")
                   .filter(f"event_date = '{KILLED_DAY}'").select("event_id").collect()]
@@ -496,7 +486,7 @@ def test_silver_process_killed_after_its_silver_commit_then_a_retry_equals_a_cle
     assert sorted(silver_ids + quarantined) == sorted(expected.ids_on([KILLED_DAY]))
     assert new[-1]["event_id"] in quarantined
     fault_lake.step("silver clean run after the retry", steps.SILVER_EVENTS, partition_key=KILLED_DAY)
-    assert _silver_prints(spark, s, KILLED_DAY) == retried
+    assert silver_day_prints(spark, s, KILLED_DAY) == retried
 
     fault_lake.step("gold and serving after the killed run", [*steps.GOLD_USAGE, *steps.SERVING_USAGE],
                     partition_range=(KILLED_DAY, KILLED_DAY))
@@ -564,12 +554,12 @@ def test_two_processes_writing_one_silver_partition_at_once_one_loses_with_a_con
     winner_commit = spark.sql(f"DESCRIBE HISTORY delta.`{paths['silver']}` LIMIT 1").first()
     assert (winner_commit.version, winner_commit.readVersion) == (read_version + 1, read_version)
     assert winner_commit.operation == "WRITE" and winner_commit.isBlindAppend is False
-    raced = _silver_prints(spark, s, RACE_DAY)
+    raced = silver_day_prints(spark, s, RACE_DAY)
     assert raced["silver"][0] > 0
 
     # The loser, retried as a normal run, is a clean run: nothing moves, nothing doubles.
     fault_lake.step(f"silver retry of {loser}", steps.SILVER_EVENTS, partition_key=RACE_DAY)
-    assert _silver_prints(spark, s, RACE_DAY) == raced
+    assert silver_day_prints(spark, s, RACE_DAY) == raced
     history = spark.sql(f"DESCRIBE HISTORY delta.`{paths['silver']}`").collect()
     versions_seen = sorted(r.version for r in history)
     assert versions_seen == list(range(versions_seen[0], versions_seen[-1] + 1)), "a gap in the table's history"
