@@ -32,20 +32,13 @@ from typing import Callable
 
 from cloud_analytics.config import REPO_ROOT, Settings, load_settings
 from cloud_analytics.orchestration.watchdog import run_pid
+from cloud_analytics_tests.browser.web import free_port
 
 KINDS = ("stream_run", "refresh_run", "spark_service", "cassandra", "daemon")
 STREAM_TAG, REFRESH_TAG = "cloud_analytics/stream", "cloud_analytics/refresh"
 IN_PROGRESS = ("QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING")
 CLI = str(Path(os.sys.executable).with_name("cloud-analytics"))
 DAEMON = str(Path(os.sys.executable).with_name("dagster-daemon"))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,7 @@ class Soak:
 
     def __post_init__(self) -> None:
         self.root = Path(self.root)
-        self.ports = {"cql": _free_port(), "storage": _free_port(), "spark": _free_port()}
+        self.ports = {"cql": free_port(), "storage": free_port(), "spark": free_port()}
         self.env = {
             **os.environ,
             "CLOUD_ANALYTICS_LAKE": str(self.root / "datalake"),
