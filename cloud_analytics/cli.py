@@ -40,6 +40,29 @@ def _spark(args: argparse.Namespace) -> int:
     return _local_server(args.action, SparkService.from_settings(settings), settings.spark_service_start_timeout_s)
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    import shlex
+
+    from cloud_analytics.cluster.control import Cluster
+    from cloud_analytics.cluster.layout import ClusterLayout
+
+    settings = load_settings()
+    cluster = Cluster(ClusterLayout.from_settings(settings), settings)
+    if args.action == "start":
+        cluster.start(timeout_s=args.timeout)
+    elif args.action == "stop":
+        cluster.stop()
+    elif args.action == "env":
+        for key, value in cluster.environment.items():
+            print(f"export {key}={shlex.quote(value)}")
+    else:
+        states = cluster.status()
+        for name, line, _running in states:
+            print(f"{name:<22} {line}")
+        return 0 if all(running for _n, _l, running in states) else 3
+    return 0
+
+
 def _landing_generate(args: argparse.Namespace) -> int:
     from cloud_analytics.landing.generator import generate
 
@@ -64,7 +87,8 @@ def _staging(args: argparse.Namespace, attr: str) -> Path:
     from cloud_analytics.bronze.specs import EVENTS_DIR
 
     value = getattr(args, attr)
-    return Path(value) if value else load_settings().lake / "staging" / EVENTS_DIR
+    # Beside the landing folder (in a local lake: <lake>/staging), a local folder like it.
+    return Path(value) if value else load_settings().landing.parent / "staging" / EVENTS_DIR
 
 
 def _landing_stage(args: argparse.Namespace) -> int:
@@ -105,7 +129,7 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["DAGSTER_HOME"] = str(home)
 
     return run_pipeline(load_settings(), scale=args.scale, seed=args.seed, query=lambda q: main(["query", *q]),
-                        force=args.force)
+                        force=args.force, layers=tuple(args.layer) if args.layer else None)
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -307,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="Rebuild even what was already built from the same landed files (by default a job "
                      "whose input fingerprint is unchanged is skipped and recorded as an observation).")
+    run.add_argument("--layer", action="append", choices=["bronze", "silver", "gold", "serving"],
+                     help="Build only this layer (repeatable), e.g. `--force --layer serving` reloads Cassandra "
+                     "from gold; the audit still runs over everything.")
     run.set_defaults(func=_run)
 
     cas = sub.add_parser("cassandra", help="Start, stop or inspect the local Cassandra node.",
@@ -328,6 +355,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="start (no-op when running), stop (SIGTERM), status (exit 3 when stopped)")
     spark.set_defaults(func=_spark)
 
+    cluster = sub.add_parser(
+        "cluster", help="Start, stop or inspect the local cluster (Spark standalone, SeaweedFS, 3 Cassandra nodes, "
+        "Postgres), or print the variables that point commands at it.",
+        description="Cluster mode on this machine, every server on loopback with its pid, logs and data in "
+        "CLOUD_ANALYTICS_CLUSTER_HOME (default .cluster/): a Spark standalone master and two workers with the "
+        "Spark service attached as the driver; SeaweedFS as the lake's S3 store (telemetry off); Cassandra 5.0 on "
+        "127.0.0.1-3 (RF=3, loads at QUORUM); PostgreSQL for Dagster's instance and the Dagster daemon. "
+        "`eval \"$(cloud-analytics cluster env)\" && make run` runs the pipeline there. See docs/deployment.md.")
+    cluster.add_argument("action", choices=["start", "stop", "status", "env"],
+                         help="start (what runs is left alone), stop, status (exit 3 unless all run), "
+                         "env (export lines for eval)")
+    cluster.add_argument("--timeout", type=float, default=180.0,
+                         help="seconds each server may take to start (default 180)")
+    cluster.set_defaults(func=_cluster)
+
     landing = sub.add_parser("landing", help="Generate or import landing data.")
     lsub = landing.add_subparsers(dest="landing_command", required=True, metavar="ACTION")
     gen = lsub.add_parser("generate", help="Write the deterministic synthetic dataset.",
@@ -344,19 +386,19 @@ def build_parser() -> argparse.ArgumentParser:
     stage = lsub.add_parser(
         "stage", help="Stage a future live feed from the landed event files (for replay).",
         description="Copy every landed event, moved forward --shift-days days with a new event id, into "
-        "staging files (default <lake>/staging/usage_events_stream), sliced by event time so files arrive "
+        "staging files (default: staging/usage_events_stream beside the landing folder), sliced by event time so files arrive "
         "in time order like a live producer's (--order original keeps the landed files' mix).")
     stage.add_argument("--shift-days", type=int, default=60, help="days to move events forward (default 60)")
     stage.add_argument("--files", type=int, default=120, help="number of staged files (default 120)")
     stage.add_argument("--order", choices=["time", "original"], default="time", help="slicing (default time)")
-    stage.add_argument("--to", help="staging folder (default <lake>/staging/usage_events_stream)")
+    stage.add_argument("--to", help="staging folder (default: staging/usage_events_stream beside the landing folder)")
     stage.set_defaults(func=_landing_stage)
     rep = lsub.add_parser(
         "replay", help="Move staged event files into landing at a fixed rate (a live feed).",
         description="Land staged files one by one, atomically (temp name, then rename), FILES_PER_MIN per "
         "minute, so the sensor, the speed layer and Cassandra can be watched updating (run `make dev`).")
     rep.add_argument("--rate", type=float, default=6.0, help="files per minute (default 6)")
-    rep.add_argument("--from", dest="from_dir", help="staging folder (default <lake>/staging/usage_events_stream)")
+    rep.add_argument("--from", dest="from_dir", help="staging folder (default: staging/usage_events_stream beside the landing folder)")
     rep.add_argument("--limit", type=int, help="stop after N files")
     rep.set_defaults(func=_landing_replay)
     query = sub.add_parser(
@@ -420,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
 def known_errors() -> tuple[type[BaseException], ...]:
     """The platform's expected failures: their messages are written for the user (they name the
     file, rule, host or step), so the CLI prints them as they are, without a traceback."""
+    from cloud_analytics.cluster.servers import ClusterError
     from cloud_analytics.landing.replay import ReplayError
     from cloud_analytics.landing.zip_import import LandingImportError
     from cloud_analytics.lib.errors import PipelineError
@@ -430,7 +473,7 @@ def known_errors() -> tuple[type[BaseException], ...]:
     from cloud_analytics.serving.local_node import CassandraNodeError
     from cloud_analytics.serving.queries import NoServingData
 
-    return (CassandraNodeError, CassandraUnavailableError, LandingImportError, NoServingData, ReplayError,
+    return (ClusterError, CassandraNodeError, CassandraUnavailableError, LandingImportError, NoServingData, ReplayError,
             ServingLoadError, PipelineError, SparkServiceError, SparkSetupError, ValueError, FileNotFoundError)
 
 

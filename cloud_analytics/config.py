@@ -86,18 +86,36 @@ def _env_bool(env: dict[str, str], name: str, default: bool | None) -> bool | No
     return raw in _TRUE
 
 
-SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER", "ALERT_WEBHOOK")
+SECRETS = ("CASSANDRA_PASSWORD", "ASTRA_TOKEN", "PII_PEPPER", "ALERT_WEBHOOK", "S3_SECRET_KEY")
 # auto: a client of the Spark service when it runs, else an in-process session; off: always
 # in-process; require: the service or an error.
 SPARK_SERVICE_MODES = ("auto", "off", "require")
 NEGATIVE_COST_ACTIONS = ("quarantine", "flag")
 
 
+def is_uri(root: str | Path) -> bool:
+    """Whether a lake root is an object-store URI (``s3a://bucket/prefix``) rather than a folder."""
+    return "://" in str(root) and not str(root).startswith("file:")
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """An S3-compatible object store holding the lake (a root ``s3a://bucket/prefix``): its
+    endpoint and static credentials. Static keys and an explicit region keep the AWS SDKs from
+    asking the cloud's instance-metadata service for either."""
+
+    endpoint: str = ""  # empty: AWS's own endpoint for the region
+    region: str = "us-east-1"
+    access_key: str = field(default="", repr=False)
+    secret_key: str = field(default="", repr=False)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every setting of the platform. Paths are absolute once loaded."""
+    """Every setting of the platform. Paths are absolute once loaded; the lake root is a
+    folder (a Path) or an object-store URI (a str, see ``is_uri``)."""
 
-    lake: Path
+    lake: Path | str
     landing: Path
     jars_dir: Path
     spark_master: str = "local[*]"
@@ -151,17 +169,29 @@ class Settings:
     negative_costs: str = "quarantine"
     # Seconds between evaluations of the file and touched-dates sensors.
     sensor_interval_s: int = 30
+    # Whether the sensors start switched on in a new Dagster instance (the UI's switch wins once used).
+    sensors_on: bool = True
     # Where new speed-layer alerts are POSTed as JSON (empty: only the run log); its token-bearing
     # URL is a secret. Tries per alert before it is left for the next run.
     alert_webhook: str = field(default="", repr=False)
     alert_webhook_attempts: int = 4
+    # Where `cloud-analytics cluster` keeps its servers' pid files, logs and data.
+    cluster_home: Path = REPO_ROOT / ".cluster"
+    # The object store of an ``s3a://`` lake (ignored for a local lake).
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = field(default="", repr=False)
+    s3_secret_key: str = field(default="", repr=False)
     # Variables (without prefix) of secrets that came from the process environment: the
     # resource builder passes those as ``EnvVar`` so Dagster never displays their value.
     secrets_in_environment: frozenset[str] = frozenset()
 
     @property
-    def checkpoints(self) -> Path:
-        return self.lake / "_checkpoints"
+    def object_store(self) -> ObjectStore | None:
+        """The lake's object store, None for a lake on a local folder."""
+        if not is_uri(self.lake):
+            return None
+        return ObjectStore(self.s3_endpoint, self.s3_region, self.s3_access_key, self.s3_secret_key)
 
 
 def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -170,8 +200,14 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
     process = os.environ if environ is None else environ
     env.update(process)
 
-    lake = Path(_env(env, "LAKE", "./datalake")).expanduser().resolve()
-    landing = Path(_env(env, "LANDING", str(lake / "landing"))).expanduser().resolve()
+    raw_lake = _env(env, "LAKE", "./datalake")
+    lake: Path | str = raw_lake.rstrip("/") if is_uri(raw_lake) else Path(raw_lake).expanduser().resolve()
+    if is_uri(lake) and not lake.startswith("s3a://"):
+        raise ValueError(f"{PREFIX}LAKE must be a folder or an s3a://bucket/prefix URI, got {raw_lake!r}")
+    # Landing is always a local folder (files land there; the sensors list it): beside a local
+    # lake by default, ./datalake/landing for a lake on an object store.
+    default_landing = Path("./datalake/landing") if is_uri(lake) else lake / "landing"
+    landing = Path(_env(env, "LANDING", str(default_landing))).expanduser().resolve()
     hosts = tuple(h.strip() for h in _env(env, "CASSANDRA_HOSTS", "127.0.0.1").split(",") if h.strip())
     return Settings(
         lake=lake,
@@ -214,8 +250,14 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: Path | None = N
         min_cost_increment=_env_float(env, "MIN_COST_INCREMENT", -0.01),
         negative_costs=_env_choice(env, "NEGATIVE_COSTS", "quarantine", NEGATIVE_COST_ACTIONS),
         sensor_interval_s=_env_int(env, "SENSOR_INTERVAL", 30),
+        sensors_on=_env_bool(env, "SENSORS", True),
         alert_webhook=_env(env, "ALERT_WEBHOOK", ""),
         alert_webhook_attempts=_env_int(env, "ALERT_WEBHOOK_ATTEMPTS", 4),
+        cluster_home=Path(_env(env, "CLUSTER_HOME", str(REPO_ROOT / ".cluster"))).expanduser().resolve(),
+        s3_endpoint=_env(env, "S3_ENDPOINT", ""),
+        s3_region=_env(env, "S3_REGION", "us-east-1"),
+        s3_access_key=_env(env, "S3_ACCESS_KEY", ""),
+        s3_secret_key=_env(env, "S3_SECRET_KEY", ""),
         # Only settings read from the process environment itself may name it for EnvVar: settings
         # built from an explicit mapping carry their secrets as plain values.
         secrets_in_environment=frozenset(

@@ -36,8 +36,8 @@ def build_resources(settings: Settings) -> dict:
     secret = lambda name, value: EnvVar(PREFIX + name) if name in settings.secrets_in_environment else value  # noqa: E731
     pepper = secret("PII_PEPPER", settings.pii_pepper)
     return {
-        "spark": SparkResource.from_settings(settings),
-        "lake": LakeResource.from_settings(settings),
+        "spark": SparkResource.from_settings(settings, secret),
+        "lake": LakeResource.from_settings(settings, secret),
         "cassandra": CassandraResource.from_settings(settings, secrets_as_env_vars=True),
         "quality": QualityResource(pii_pepper=pepper, max_quarantine_rate=settings.max_quarantine_rate,
                                    min_cost_increment=settings.min_cost_increment,
@@ -52,7 +52,7 @@ def build_definitions(settings: Settings) -> Definitions:
         assets=ASSETS,
         jobs=[*jobs, weekly_maintenance_job],
         schedules=[*schedules, weekly_maintenance_schedule],
-        sensors=build_sensors(settings.sensor_interval_s),
+        sensors=build_sensors(settings.sensor_interval_s, settings.sensors_on),
         resources=build_resources(settings),
         # One process per run: the SparkSession (and its JVM jars) starts once and is shared
         # by every Spark asset of the run.

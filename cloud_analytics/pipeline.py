@@ -1,7 +1,7 @@
 """``cloud-analytics run`` (what ``make run`` calls): the whole pipeline, end to end.
 
 1. landing: generate the default dataset only if the landing folder is empty;
-2. serving: start the local Cassandra node unless one runs (or a remote target is set);
+2. serving: start the local Cassandra node unless one runs (or a remote target or a cluster is set);
 3. materialize every layer with Dagster, in the persistent DAGSTER_HOME instance so the
    runs show up in ``dagster dev``;
 4. print a short summary and the dashboard queries for one org;
@@ -36,7 +36,10 @@ def ensure_landing(settings: Settings, scale: int, seed: int, log=print) -> None
 def ensure_cassandra(settings: Settings, log=print) -> None:
     from cloud_analytics.serving.local_node import LocalNode
 
-    local = settings.cassandra_hosts[0] in ("127.0.0.1", "localhost") and not settings.astra_secure_bundle
+    # One loopback host is the local node; several are a cluster (`cloud-analytics cluster`) that
+    # runs on its own.
+    local = (len(settings.cassandra_hosts) == 1 and settings.cassandra_hosts[0] in ("127.0.0.1", "localhost")
+             and not settings.astra_secure_bundle)
     if not local:
         log(f"serving: using Cassandra at {', '.join(settings.cassandra_hosts)}:{settings.cassandra_port}")
         return
@@ -57,14 +60,16 @@ def materialize_all(settings: Settings, instance=None, log=print, layers: tuple[
 
 
 def run_pipeline(settings: Settings, scale: int = 1, seed: int = 42, log=print,
-                 query: Callable[[list[str]], int] | None = None, force: bool = False) -> int:
-    """``query`` prints one dashboard query (the CLI passes its own ``query`` command)."""
+                 query: Callable[[list[str]], int] | None = None, force: bool = False,
+                 layers: tuple[str, ...] | None = None) -> int:
+    """``query`` prints one dashboard query (the CLI passes its own ``query`` command); ``layers``:
+    build only those (default: all)."""
     started = time.monotonic()
     ensure_landing(settings, scale, seed, log)
     ensure_cassandra(settings, log)
     from cloud_analytics.orchestration.runner import print_summary
 
-    results = materialize_all(settings, log=log, force=force)
+    results = materialize_all(settings, log=log, force=force, layers=layers)
     print_summary(results, log=log)
     if query is not None:
         show_queries(settings, query, log=log)

@@ -103,6 +103,7 @@ FIXTURE_MARKERS = {
     "bronze_run": "pipeline", "silver_run": "pipeline", "gold_run": "pipeline", "serving_run": "pipeline",
     "faults": "pipeline", "fault_lake": "pipeline",
     "browser": "browser",
+    "cluster": "cluster",
 }
 
 

@@ -4,6 +4,7 @@ import pytest
 from dagster import DagsterEventType, DagsterInstance
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake_files import LakeFiles
 from cloud_analytics.orchestration.maintenance import lake_tables, maintain_table, weekly_maintenance_job
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
@@ -52,7 +53,7 @@ def test_the_job_observes_every_table(spark, settings, tmp_path):
     for layer, name in (("bronze", "a"), ("speed", "b")):
         _fragmented(spark, str(root / layer / name), appends=2)
     (root / "landing").mkdir()
-    assert [(l, n) for l, n, _p in lake_tables(str(root))] == [("bronze", "a"), ("speed", "b")]
+    assert [(l, n) for l, n, _p in lake_tables(LakeFiles(str(root)))] == [("bronze", "a"), ("speed", "b")]
     files_on_disk = len(list((root / "bronze" / "a").glob("*.parquet")))
     resources = {"spark": SparkResource.from_settings(settings),
                  "lake": LakeResource(root=str(root), landing=str(root / "landing"))}

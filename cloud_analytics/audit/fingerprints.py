@@ -91,7 +91,7 @@ def table_fingerprints(settings: Settings, spark, cassandra_session) -> dict[str
     ``cassandra/<table>``; skipped when ``cassandra_session`` is None)."""
     tasks = {}
     for layer in LAKE_LAYERS:
-        for table in delta_tables(settings.lake, layer):
+        for table in delta_tables(settings.lake, layer, settings.object_store):
             path = table_path(str(settings.lake), layer, table)
             tasks[f"{layer}/{table}"] = lambda p=path: delta_fingerprint(spark.read.format("delta").load(p))
     prints = run_parallel(tasks, desc="fingerprints: lake tables")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from cloud_analytics.config import ObjectStore
+from cloud_analytics.lib.lake_files import LakeFiles
 from cloud_analytics.lib.progress import progress
 
 PARALLEL_JOBS = 4  # Spark jobs in flight at once: small aggregations, so planning overlaps
@@ -97,9 +99,7 @@ def gather(reader, requests: dict[str, Request], workers: int = PARALLEL_JOBS) -
     return out
 
 
-def delta_tables(lake: Path | str, layer: str) -> list[str]:
-    """Names of the Delta tables directly under ``<lake>/<layer>``."""
-    folder = Path(lake) / layer
-    if not folder.is_dir():
-        return []
-    return sorted(p.name for p in folder.iterdir() if (p / "_delta_log").is_dir())
+def delta_tables(lake: Path | str, layer: str, store: ObjectStore | None = None) -> list[str]:
+    """Names of the Delta tables directly under ``<lake>/<layer>`` (``store``: the object store
+    of an ``s3a://`` lake)."""
+    return LakeFiles(str(lake), store).tables(layer)

@@ -73,9 +73,9 @@ class EventFiles:
     pending: list[Path]  # complete landed files no stream run has read yet
 
 
-def event_files(listed: list[str], lake: Path, events_dir: Path) -> EventFiles:
+def event_files(listed: list[str], lake: Path | str, events_dir: Path) -> EventFiles:
     """Split the landed event files into ingested (listed by the ledger) and pending ones.
-    Listed paths are absolute, or relative to the lake, possibly URL-quoted."""
+    Listed paths are absolute, or relative to a local lake (landing inside it), possibly URL-quoted."""
     ingested: set[Path] = set()
     gone: list[str] = []
     for name in listed:

@@ -81,7 +81,7 @@ def csv_laws(facts: dict, report: AuditReport, landing: Path) -> dict[str, date 
     return latest
 
 
-def events_law(facts: dict, report: AuditReport, lake: Path, landing: Path) -> None:
+def events_law(facts: dict, report: AuditReport, lake: Path | str, landing: Path) -> None:
     """Law 1 for the events: the lines of the files the stream's ledger lists."""
     counts = report.counts[EVENTS]
     name = f"landing = bronze + rejects + duplicates: {EVENTS}"

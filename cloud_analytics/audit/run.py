@@ -6,14 +6,13 @@ tables (``lib.progress``; nothing in CI or logs)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from cloud_analytics.audit import laws, reconcile, serving
 from cloud_analytics.audit.gather import count, delta_tables, gather
 from cloud_analytics.audit.report import NOTHING_TO_AUDIT, STAGES, AuditReport, Law
 from cloud_analytics.config import Settings
 from cloud_analytics.gold.specs import GOLD_SPECS
-from cloud_analytics.lib.lake import LakeReader
+from cloud_analytics.lib.lake import LakeReader, table_path
 
 
 def run_audit(settings: Settings, spark=None, cassandra_session=None, include_serving: bool = True) -> AuditReport:
@@ -26,9 +25,9 @@ def run_audit(settings: Settings, spark=None, cassandra_session=None, include_se
     (failed) law says there is nothing to audit.
     """
     started = time.monotonic()
-    if not delta_tables(settings.lake, "bronze"):
+    if not delta_tables(settings.lake, "bronze", settings.object_store):
         report = AuditReport(laws=[Law("lake has tables", False,
-                                       f"{NOTHING_TO_AUDIT} (no Delta table under {Path(settings.lake) / 'bronze'})")],
+                                       f"{NOTHING_TO_AUDIT} (no Delta table under {table_path(str(settings.lake), 'bronze', '')})")],
                              lake=str(settings.lake))
         report.seconds = time.monotonic() - started
         return report
@@ -49,7 +48,7 @@ def run_audit(settings: Settings, spark=None, cassandra_session=None, include_se
 
 
 def _audit(settings: Settings, reader: LakeReader, session) -> AuditReport:
-    speed = delta_tables(settings.lake, "speed")
+    speed = delta_tables(settings.lake, "speed", settings.object_store)
     requests = {**laws.requests(), **reconcile.requests(GOLD_SPECS),
                 **{f"speed/{name}": count("speed", name) for name in speed}}
     if session is not None:
@@ -60,7 +59,7 @@ def _audit(settings: Settings, reader: LakeReader, session) -> AuditReport:
                          keyspace=settings.cassandra_keyspace if session is not None else None)
     report.counts = {source: dict.fromkeys(STAGES) for source in laws.SOURCES}
     snapshots = laws.csv_laws(facts, report, settings.landing)
-    laws.events_law(facts, report, Path(settings.lake), settings.landing)
+    laws.events_law(facts, report, settings.lake, settings.landing)
     laws.silver_laws(facts, report, snapshots)
     reconcile.gold_laws(facts, report, GOLD_SPECS)
     report.speed_delta = {name: facts[f"speed/{name}"]["rows"] for name in speed

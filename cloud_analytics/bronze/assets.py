@@ -189,7 +189,8 @@ def usage_events_stream(context: AssetExecutionContext, config: StreamConfig, sp
     )
     stream = EventStream(session, paths, context.partition_key, lake.root,
                          max_files_per_trigger=config.max_files_per_trigger,
-                         allowed_lateness_s=config.allowed_lateness_seconds, log=context.log.info)
+                         allowed_lateness_s=config.allowed_lateness_seconds, log=context.log.info,
+                         files=lake.files())
     report = stream.run()
     # Batches a killed run committed (the checkpoint moved) before it could report their dates:
     # this run reports them, so the refresh of those dates is not lost with the process.

@@ -35,6 +35,7 @@ from cloud_analytics.bronze.events import (
     dedupe_batch,
 )
 from cloud_analytics.lib.delta_io import ensure_table, history, observe, observed
+from cloud_analytics.lib.lake_files import LakeFiles
 from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_id, run_available_now
 from cloud_analytics.lib.windows import dates_predicate, newest
 
@@ -83,8 +84,10 @@ class EventStream:
     """Runs the bronze usage-event stream once (availableNow) and reports what it did."""
 
     def __init__(self, spark: SparkSession, paths: StreamPaths, stream_run: str, lake_root: str,
-                 max_files_per_trigger: int = 2000, allowed_lateness_s: int = 3600, log=print):
+                 max_files_per_trigger: int = 2000, allowed_lateness_s: int = 3600, log=print,
+                 files: LakeFiles | None = None):
         self.spark = spark
+        self.files = files  # the lake's files (where the checkpoint's id is kept)
         self.paths = paths
         self.stream_run = stream_run
         self.lake_root = lake_root.rstrip("/") + "/"
@@ -101,7 +104,7 @@ class EventStream:
         ensure_table(self.spark, self.paths.table, BRONZE_EVENTS_SCHEMA, ["event_date"])
         ensure_table(self.spark, self.paths.rejects, REJECTS_SCHEMA, ["reject_date"])
         ensure_table(self.spark, self.paths.ledger, LEDGER_SCHEMA, ["ledger_date"])
-        self.app_id = checkpoint_id(self.paths.checkpoint)
+        self.app_id = checkpoint_id(self.paths.checkpoint, self.files)
 
         lines = (
             self.spark.readStream.format("text")

@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from cloud_analytics.lib.lake_files import LakeFiles
+
 MARKER = "_cloud_analytics_id"
 
 
-def checkpoint_id(checkpoint: str) -> str:
-    """A stable id per checkpoint folder, created on first use."""
-    marker = Path(checkpoint.removeprefix("file:")) / MARKER
-    if not marker.exists():
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(uuid.uuid4().hex)
-    return marker.read_text().strip()
+def checkpoint_id(checkpoint: str, files: LakeFiles | None = None) -> str:
+    """A stable id per checkpoint folder, created on first use (``files``: the lake's files,
+    needed when the checkpoint is on an object store)."""
+    files = files or LakeFiles(checkpoint)
+    marker = f"{checkpoint.rstrip('/')}/{MARKER}"
+    if not files.is_file(marker):
+        files.write_text(marker, uuid.uuid4().hex)
+    return files.read_text(marker).strip()
 
 
 def append_once(df: DataFrame, path: str, app_id: str, batch_id: int, tag: str | None = None,

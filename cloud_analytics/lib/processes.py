@@ -166,6 +166,11 @@ class LocalServer:
         process's environment; raises ``error`` when something it needs is missing."""
         raise NotImplementedError
 
+    def run_as(self) -> str | None:
+        """The user the process runs as (None: the current one); a server that refuses to run
+        as root (PostgreSQL) names its own."""
+        return None
+
     # -- state -----------------------------------------------------------------
 
     def pid(self) -> int | None:
@@ -205,8 +210,10 @@ class LocalServer:
         self.output_file.parent.mkdir(parents=True, exist_ok=True)
         out = open(self.output_file, "ab")
         started = time.monotonic()
+        user = self.run_as()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, cwd=self.home, env={**os.environ, **env_vars})
+                                start_new_session=True, cwd=self.home, env={**os.environ, **env_vars},
+                                user=user, group=user, extra_groups=[] if user else None)
         out.close()
         self.pid_file.write_text(str(proc.pid))
         log(f"Starting {self.description} on {self.endpoint} (pid {proc.pid}, logs in {self.log_file.parent})")

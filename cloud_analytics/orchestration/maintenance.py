@@ -13,10 +13,10 @@ and bytes before and after.
 
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from dagster import AssetKey, AssetObservation, OpExecutionContext, ScheduleDefinition, job, op
 
+from cloud_analytics.lib.lake_files import LakeFiles
 from cloud_analytics.resources.lake import LakeResource
 from cloud_analytics.resources.spark import SparkResource
 
@@ -38,14 +38,10 @@ class TableMaintenance:
     files_vacuumed: int
 
 
-def lake_tables(root: str) -> list[tuple[str, str, str]]:
+def lake_tables(files: LakeFiles) -> list[tuple[str, str, str]]:
     """(layer, table, path) of every Delta table under the lake's layer folders."""
-    out = []
-    for layer in LAYERS:
-        folder = Path(root.removeprefix("file:")) / layer
-        if folder.is_dir():
-            out += [(layer, p.name, str(p)) for p in sorted(folder.iterdir()) if (p / "_delta_log").is_dir()]
-    return out
+    root = files.root.rstrip("/")
+    return [(layer, name, f"{root}/{layer}/{name}") for layer in LAYERS for name in files.tables(layer)]
 
 
 def _detail(spark, path: str) -> tuple[int, int]:
@@ -53,33 +49,32 @@ def _detail(spark, path: str) -> tuple[int, int]:
     return int(row["numFiles"] or 0), int(row["sizeInBytes"] or 0)
 
 
-def _data_files(path: str) -> int:
-    """Parquet files on disk, referenced or not (what VACUUM can shrink)."""
-    return sum(1 for p in Path(path).rglob("*.parquet") if "_delta_log" not in p.parts)
-
-
-def maintain_table(spark, layer: str, name: str, path: str, retention_hours: int | None = None) -> TableMaintenance:
+def maintain_table(spark, layer: str, name: str, path: str, retention_hours: int | None = None,
+                   files: LakeFiles | None = None) -> TableMaintenance:
     """OPTIMIZE (Z-ORDER by org_id on the large tables), then VACUUM with the table's retention
-    (``retention_hours=0`` only in tests, with Delta's retention check disabled)."""
+    (``retention_hours=0`` only in tests, with Delta's retention check disabled). ``files``: the
+    lake's files, to count the data files on storage (default: ``path`` is a local folder)."""
+    files = files or LakeFiles(path)
     # SQL rather than the DeltaTable API: the same statements run in-process and through Spark
     # Connect (whose server has no Delta Connect plugin).
     files_before, bytes_before = _detail(spark, path)
     table = f"delta.`{path}`"
     zorder = (layer, name) in ZORDER_BY_ORG and "org_id" in spark.read.format("delta").load(path).columns
     spark.sql(f"OPTIMIZE {table}" + (" ZORDER BY (org_id)" if zorder else "")).collect()
-    on_disk_before = _data_files(path)
+    on_disk_before = files.data_files(path)
     spark.sql(f"VACUUM {table}" + ("" if retention_hours is None else f" RETAIN {retention_hours} HOURS")).collect()
     files_after, bytes_after = _detail(spark, path)
     return TableMaintenance(layer, name, files_before, files_after, bytes_before, bytes_after, zorder,
-                            max(on_disk_before - _data_files(path), 0))
+                            max(on_disk_before - files.data_files(path), 0))
 
 
 @op(description="OPTIMIZE (Z-ORDER by org_id on the large tables) and VACUUM every Delta table of the lake.")
 def maintain_lake(context: OpExecutionContext, spark: SparkResource, lake: LakeResource) -> None:
     session = spark.spark_session
     totals = [0, 0]
-    for layer, name, path in lake_tables(lake.root):
-        done = maintain_table(session, layer, name, path)
+    files = lake.files()
+    for layer, name, path in lake_tables(files):
+        done = maintain_table(session, layer, name, path, files=files)
         totals[0] += done.files_before
         totals[1] += done.files_after
         context.log_event(AssetObservation(asset_key=AssetKey([layer, name]), metadata={

@@ -80,9 +80,14 @@ def _no_fsync(dbapi_connection, _record) -> None:
 
 
 def get_instance() -> DagsterInstance:
+    """The DAGSTER_HOME instance (the Makefile sets it to .dagster_home), or an ephemeral one when
+    no DAGSTER_HOME is set. An instance that is configured but cannot load (Postgres unreachable,
+    dagster-postgres missing) is an error, never silently replaced by a forgetful one."""
+    from dagster._core.errors import DagsterHomeNotSetError
+
     try:
-        return DagsterInstance.get()  # DAGSTER_HOME (the Makefile sets it to .dagster_home)
-    except Exception:
+        return DagsterInstance.get()
+    except DagsterHomeNotSetError:
         return DagsterInstance.ephemeral()
 
 
@@ -102,12 +107,30 @@ def run_job(defs: Definitions, plan: ranges.Plan, instance: DagsterInstance, sel
     the run, the failed step's exception class and root cause. The whole error chain stays in
     the run's event log (``dagster dev``), so the console keeps one readable line."""
     name = name or plan.label
+    wait_for_daemon_runs(instance, plan.job, log)
     started = time.monotonic()
     job = defs.resolve_job_def(plan.job)
     result = job.execute_in_process(
         instance=instance, partition_key=plan.partition_key, asset_selection=selection, raise_on_error=False,
         tags={**range_tags(plan.partition_range), **(tags or {})}, run_config=QUIET)
     return _step_result(name, started, result, plan.partition_range, log)
+
+
+def wait_for_daemon_runs(instance: DagsterInstance, job_name: str, log: Callable[[str], None] = print,
+                         poll_s: float = 2.0) -> None:
+    """Wait while a run of the same job that a Dagster daemon launched is executing (a sensor's
+    stream run, a refresh): two runs of one job share a stream checkpoint or rewrite the same
+    partitions. The other way round needs nothing: this run carries its job's concurrency tag, so
+    the daemon's queue holds its runs of that job until this one ends (deploy/dagster*.yaml)."""
+    from cloud_analytics.orchestration.watchdog import live_runs
+
+    waited, announced = time.monotonic(), 0.0
+    while running := live_runs(instance, job_name):
+        if time.monotonic() - announced > 60:
+            log(f"{job_name}: waiting for run {running[0].run_id[:8]}, launched by the Dagster daemon, to end "
+                f"({time.monotonic() - waited:.0f} s so far)")
+            announced = time.monotonic()
+        time.sleep(poll_s)
 
 
 def stopped_driver_hint(context=None) -> str:

@@ -65,8 +65,12 @@ def _follow_up_signature(job: str, tags, selection) -> tuple:
             tuple(sorted(k.to_user_string() for k in selection or ())))
 
 
-def build_sensors(interval_s: int = 30) -> list:
-    @sensor(job_name=STREAM_JOB, minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
+def build_sensors(interval_s: int = 30, on: bool = True) -> list:
+    """The sensors, evaluated every ``interval_s``; ``on``: whether they start switched on (the
+    UI's switch wins once used; CLOUD_ANALYTICS_SENSORS)."""
+    status = DefaultSensorStatus.RUNNING if on else DefaultSensorStatus.STOPPED
+
+    @sensor(job_name=STREAM_JOB, minimum_interval_seconds=interval_s, default_status=status,
             description="Launches a usage-event stream run when new complete files land in the landing folder.")
     def usage_event_files_sensor(context: SensorEvaluationContext, lake: LakeResource):
         folder = Path(lake.landing_path(EVENTS_DIR))
@@ -94,7 +98,7 @@ def build_sensors(interval_s: int = 30) -> list:
             cursor=cursor,
         )
 
-    @sensor(job_name=REFRESH_JOB, minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
+    @sensor(job_name=REFRESH_JOB, minimum_interval_seconds=interval_s, default_status=status,
             description="After a stream run, rebuilds the silver, gold and serving daily partitions of the dates "
                         "it touched (and any touched date not built yet).")
     def touched_dates_sensor(context: SensorEvaluationContext):
@@ -124,7 +128,7 @@ def build_sensors(interval_s: int = 30) -> list:
         run_status=DagsterRunStatus.SUCCESS, name="refresh_follow_up_sensor", minimum_interval_seconds=interval_s,
         monitored_jobs=[_JOBS[REFRESH_JOB]],
         request_jobs=[_JOBS[j] for j in (HEALTH_JOB, REFRESH_JOB, BILLING_JOB, SNAPSHOT_JOB)],
-        default_status=DefaultSensorStatus.RUNNING,
+        default_status=status,
         description="After a usage refresh succeeds, rebuilds what derives from its dates outside their partitions: "
                     "customer 360 as of the newest event date, the anomaly mart over every date (whole-history "
                     "baselines), the billing reconciliation of the refreshed months and the newest snapshot of "
@@ -155,7 +159,7 @@ def build_sensors(interval_s: int = 30) -> list:
                            asset_selection=list(plan.selection) or None,
                            tags={**range_tags(plan.partition_range), **FOLLOW_UP_RUN_TAGS}) for plan in todo]
 
-    @sensor(name="run_watchdog_sensor", minimum_interval_seconds=interval_s, default_status=DefaultSensorStatus.RUNNING,
+    @sensor(name="run_watchdog_sensor", minimum_interval_seconds=interval_s, default_status=status,
             description="Fails the runs whose process died with its code server (SIGKILL, out of memory), which would "
                         "otherwise stay STARTED and block the run queue; the retries then start them again "
                         "(orchestration/watchdog.py). Default run launcher on Linux only.")

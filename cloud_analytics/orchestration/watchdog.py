@@ -90,6 +90,23 @@ def dead_runs(instance: DagsterInstance, now: float | None = None, grace_s: floa
     return found
 
 
+def live_runs(instance: DagsterInstance, job_name: str, proc: Path | None = None) -> list[DagsterRun]:
+    """STARTED runs of ``job_name`` whose reported process is alive on this host: runs a daemon
+    launched and is executing now. (An in-process run reports no pid, and a dead run's does not
+    count: neither makes anyone wait.)"""
+    proc = proc or PROC
+    if not (proc / "stat").exists():
+        return []
+    alive = []
+    for record in instance.get_run_records(RunsFilter(job_name=job_name, statuses=[DagsterRunStatus.STARTED]),
+                                           limit=20):
+        pid = run_pid(instance, record.dagster_run.run_id)
+        began = process_started_at(pid, proc) if pid is not None else None
+        if began is not None and record.start_time is not None and began <= record.start_time + CLOCK_SLACK_S:
+            alive.append(record.dagster_run)
+    return alive
+
+
 def fail_dead_runs(instance: DagsterInstance, now: float | None = None) -> list[DeadRun]:
     """Fail every dead run, with an engine event saying why (visible in the run's log)."""
     dead = dead_runs(instance, now)

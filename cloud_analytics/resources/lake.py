@@ -1,15 +1,17 @@
 """Where the lake's tables live: the asset key path under the lake root.
 
-Local paths by default; the same code runs on ``s3a://`` or ``abfss://`` roots since Spark
-resolves them (give the root as a URI in CLOUD_ANALYTICS_LAKE).
+Local paths by default; the same code runs on an ``s3a://bucket/prefix`` root (Spark resolves
+the tables' paths, ``files()`` lists and marks them), with the object store's endpoint and keys.
 """
 
 from __future__ import annotations
 
 from dagster import ConfigurableResource
+from pydantic import Field
 
-from cloud_analytics.config import Settings
+from cloud_analytics.config import ObjectStore, Settings
 from cloud_analytics.lib.lake import checkpoint_path, table_path
+from cloud_analytics.lib.lake_files import LakeFiles
 
 
 class LakeResource(ConfigurableResource):
@@ -17,10 +19,22 @@ class LakeResource(ConfigurableResource):
 
     root: str
     landing: str
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = Field(default="", description="Pass it as EnvVar, never inline.")
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "LakeResource":
-        return cls(root=str(settings.lake), landing=str(settings.landing))
+    def from_settings(cls, settings: Settings, secret=lambda _name, value: value) -> "LakeResource":
+        """``secret(name, value)``: how a secret is passed (the definitions pass an EnvVar)."""
+        return cls(root=str(settings.lake), landing=str(settings.landing), s3_endpoint=settings.s3_endpoint,
+                   s3_region=settings.s3_region, s3_access_key=settings.s3_access_key,
+                   s3_secret_key=secret("S3_SECRET_KEY", settings.s3_secret_key))
+
+    def files(self) -> LakeFiles:
+        """The lake's files (listing tables, checkpoint markers), local or on the object store."""
+        store = ObjectStore(self.s3_endpoint, self.s3_region, self.s3_access_key, self.s3_secret_key)
+        return LakeFiles(self.root, store)
 
     def table(self, layer: str, name: str) -> str:
         """The Delta table of ``AssetKey([layer, name])``."""

@@ -19,7 +19,7 @@ from typing import Any
 from dagster_pyspark import LazyPySparkResource
 from pydantic import PrivateAttr
 
-from cloud_analytics.config import REPO_ROOT, Settings
+from cloud_analytics.config import REPO_ROOT, ObjectStore, Settings
 
 
 class SparkSetupError(RuntimeError):
@@ -38,6 +38,41 @@ def delta_jars(jars_dir: Path) -> list[str]:
     return jars
 
 
+def s3_jars(jars_dir: Path) -> list[str]:
+    """The S3A connector jars (hadoop-aws and the AWS SDK), resolved by a separate set-up step
+    because only a lake on an object store needs them (the SDK bundle alone is ~690 MB)."""
+    folder = jars_dir / "s3"
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not any("hadoop-aws" in Path(j).name for j in jars):
+        raise SparkSetupError(
+            f"The lake is on an object store, but the S3A connector jars are not in {folder}. Run "
+            "`scripts/setup.sh cluster` (`make cluster-start` runs it) to resolve them with mvn from jvm/pom-s3.xml."
+        )
+    return jars
+
+
+def s3a_conf(store: ObjectStore) -> dict[str, str]:
+    """Hadoop's S3A confs for ``store``: path-style requests to its endpoint with static keys and
+    a fixed region, so neither Hadoop nor the AWS SDK looks anything up in a cloud's metadata
+    service; Delta's S3 log store (safe with one writing driver: see docs/deployment.md)."""
+    prefix = "spark.hadoop.fs.s3a."
+    conf = {
+        prefix + "aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        prefix + "access.key": store.access_key,
+        prefix + "secret.key": store.secret_key,
+        prefix + "endpoint.region": store.region,
+        prefix + "path.style.access": "true",
+        # Delta reads and writes small log files: no multipart uploads below 64 MB.
+        prefix + "multipart.threshold": str(64 * 1024 * 1024),
+        "spark.delta.logStore.s3a.impl": "io.delta.storage.S3SingleDriverLogStore",
+        "spark.executorEnv.AWS_EC2_METADATA_DISABLED": "true",
+    }
+    if store.endpoint:
+        conf[prefix + "endpoint"] = store.endpoint
+        conf[prefix + "connection.ssl.enabled"] = str(store.endpoint.startswith("https://")).lower()
+    return conf
+
+
 @dataclass(frozen=True)
 class SparkOptions:
     """What a session is built from (a slice of Settings, so a resource can carry it)."""
@@ -50,12 +85,13 @@ class SparkOptions:
     service: str = "auto"  # config.SPARK_SERVICE_MODES
     service_port: int = 15002
     service_home: Path = REPO_ROOT / ".spark_service"
+    object_store: ObjectStore | None = None  # the lake's, when it is on one
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SparkOptions":
         return cls(settings.spark_master, settings.spark_driver_memory, settings.spark_shuffle_partitions,
                    settings.jars_dir, settings.spark_extra_conf, settings.spark_service,
-                   settings.spark_service_port, settings.spark_service_home)
+                   settings.spark_service_port, settings.spark_service_home, settings.object_store)
 
 
 def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
@@ -66,7 +102,8 @@ def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
         "spark.app.name": "cloud-analytics",
         "spark.master": options.master,
         "spark.driver.memory": options.driver_memory,
-        "spark.jars": ",".join(delta_jars(options.jars_dir)),
+        "spark.jars": ",".join(delta_jars(options.jars_dir)
+                               + (s3_jars(options.jars_dir) if options.object_store else [])),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
         # The day boundary of every partition is UTC, whatever the machine's zone.
@@ -99,10 +136,16 @@ def spark_conf(options: SparkOptions | Settings) -> dict[str, str]:
         "spark.ui.showConsoleProgress": "false",
         "spark.ui.enabled": "false",
     }
-    if options.master.startswith("local"):
-        # Never depend on the machine's hostname resolving for a local run.
+    if options.master.startswith(("local", "spark://127.", "spark://localhost")):
+        # Never depend on the machine's hostname resolving for a local run (it resolves to a
+        # non-loopback address here): the driver listens on loopback, and so reaches a
+        # standalone master on this machine too.
         conf["spark.driver.host"] = "127.0.0.1"
         conf["spark.driver.bindAddress"] = "127.0.0.1"
+    if options.object_store:
+        conf.update(s3a_conf(options.object_store))
+        for key in ("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions"):
+            conf[key] += " -Daws.disableEc2Metadata=true"
     conf.update(dict(options.extra_conf))
     return conf
 
@@ -156,6 +199,8 @@ def get_spark(settings: SparkOptions | Settings):
         # Python workers (UDFs) run this interpreter, which has this package and pyarrow, not
         # whatever `python3` the PATH finds first (PySpark reads only the variable).
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        if options.object_store:  # the driver's JVM inherits it: the AWS SDK's metadata lookups off
+            os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
     builder = SparkSession.builder.remote(remote) if remote else SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -190,12 +235,24 @@ class SparkResource(LazyPySparkResource):
     spark_service: str = "auto"
     spark_service_port: int = 15002
     spark_service_home: str = str(REPO_ROOT / ".spark_service")
+    # The lake's object store (an s3a:// lake only); the secret key is given as an EnvVar.
+    s3_endpoint: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
+    lake_on_object_store: bool = False
 
     _spark_session = PrivateAttr(default=None)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "SparkResource":
+    def from_settings(cls, settings: Settings, secret=lambda _name, value: value) -> "SparkResource":
+        """``secret(name, value)``: how a secret is passed (the definitions pass an EnvVar)."""
         return cls(
+            lake_on_object_store=settings.object_store is not None,
+            s3_endpoint=settings.s3_endpoint,
+            s3_region=settings.s3_region,
+            s3_access_key=settings.s3_access_key,
+            s3_secret_key=secret("S3_SECRET_KEY", settings.s3_secret_key),
             master=settings.spark_master,
             driver_memory=settings.spark_driver_memory,
             shuffle_partitions=settings.spark_shuffle_partitions,
@@ -209,7 +266,9 @@ class SparkResource(LazyPySparkResource):
     def options(self) -> SparkOptions:
         return SparkOptions(self.master, self.driver_memory, self.shuffle_partitions, Path(self.jars_dir),
                             tuple(self.spark_config.items()), self.spark_service, self.spark_service_port,
-                            Path(self.spark_service_home))
+                            Path(self.spark_service_home),
+                            ObjectStore(self.s3_endpoint, self.s3_region, self.s3_access_key, self.s3_secret_key)
+                            if self.lake_on_object_store else None)
 
     def _init_session(self) -> None:
         if self._spark_session is None:

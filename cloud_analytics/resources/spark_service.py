@@ -108,6 +108,8 @@ class SparkService(LocalServer):
             "JAVA_HOME": str(Path(java).resolve().parents[1]),
             "SPARK_LOG_DIR": str(self.home / "logs"),
             "SPARK_PID_DIR": str(self.home),
+            # A lake on an object store: the AWS SDK in the driver asks no instance-metadata service.
+            **({"AWS_EC2_METADATA_DISABLED": "true"} if self.options.object_store else {}),
         }
 
     def launch(self) -> tuple[list[str], dict[str, str]]:

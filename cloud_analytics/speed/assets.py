@@ -105,7 +105,7 @@ def speed_layer(context: AssetExecutionContext, config: SpeedConfig, spark: Spar
         stream = SpeedStream(session, paths, context.partition_key, cassandra=cassandra, cassandra_session=cql,
                              max_files_per_trigger=config.max_files_per_trigger,
                              refs_loader=partial(speed_refs, lake.root), log=context.log.info,
-                             policy=Policy.of(quality))
+                             policy=Policy.of(quality), files=lake.files())
         report = stream.run()
         alerts_in_cassandra = cql.execute("SELECT count(*) FROM usage_alerts_by_org").one()[0]
         lake_alerts = session.read.format("delta").load(paths.alerts)

@@ -27,6 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cloud_analytics.lib.delta_io import ensure_table, table_exists
+from cloud_analytics.lib.lake_files import LakeFiles
 from cloud_analytics.lib.microbatch import append_once, batch_rows, checkpoint_id, run_available_now
 from cloud_analytics.lib.spec import ddl
 from cloud_analytics.lib.windows import newest
@@ -109,10 +110,11 @@ class SpeedStream:
 
     def __init__(self, spark: SparkSession, paths: SpeedPaths, stream_run: str, cassandra=None,
                  cassandra_session=None, max_files_per_trigger: int = 1000, refs_loader=None, log=print,
-                 policy: Policy = DEFAULT_POLICY):
+                 policy: Policy = DEFAULT_POLICY, files: LakeFiles | None = None):
         self.spark = spark
         self.paths = paths
         self.stream_run = stream_run
+        self.files = files  # the lake's files (where the checkpoint's id is kept)
         self.cassandra = cassandra  # a CassandraResource (None: nothing is served)
         self.session = cassandra_session  # this process's open session on it, reused when the batch runs here
         self.max_files = max_files_per_trigger
@@ -131,7 +133,7 @@ class SpeedStream:
         ensure_table(self.spark, self.paths.late, LATE_SCHEMA, [LATE_ROWS.partition_column])
         ensure_table(self.spark, self.paths.alerts, ALERT_SCHEMA, [USAGE_ALERTS.partition_column])
         ensure_table(self.spark, self.paths.state, STATE_SCHEMA, [STREAM_STATE.partition_column])
-        self.app_id = checkpoint_id(self.paths.checkpoint)
+        self.app_id = checkpoint_id(self.paths.checkpoint, self.files)
         # Which batch-layer tables exist is known once per run, not looked up in every batch.
         dims = tuple(path if table_exists(self.spark, path) else None
                      for path in (self.paths.orgs_history, self.paths.resources_history))
