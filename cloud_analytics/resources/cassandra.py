@@ -36,6 +36,41 @@ class CassandraSetupError(CassandraUnavailableError):
     Cassandra print it as one line."""
 
 
+def node_loss_retry_policy(attempts: int = 4):
+    """A retry policy that rides out the loss of a node.
+
+    When a node dies, the others mark it down only after several seconds of missed gossip;
+    meanwhile a coordinator still counts on it, so a read or write at LOCAL_QUORUM (two of three
+    replicas) times out with one answer, or is refused as unavailable. The driver's default policy
+    rethrows those; this one sends the request to the next host, up to ``attempts`` times (each
+    timeout lasts the server's request timeout, 2-5 s: together long enough for the dead node to
+    be marked down). Writes are retried only when the statement is idempotent: every load's is
+    (fixed write timestamps), so a replay changes nothing."""
+    from cassandra.policies import RetryPolicy
+
+    class NodeLossRetryPolicy(RetryPolicy):
+        def _again(self, retry_num: int, consistency):
+            return (self.RETRY_NEXT_HOST, consistency) if retry_num < attempts else (self.RETHROW, None)
+
+        def on_read_timeout(self, query, consistency, required_responses, received_responses, data_retrieved,
+                            retry_num):
+            return self._again(retry_num, consistency)
+
+        def on_write_timeout(self, query, consistency, write_type, required_responses, received_responses,
+                             retry_num):
+            if not getattr(query, "is_idempotent", False):
+                return self.RETHROW, None
+            return self._again(retry_num, consistency)
+
+        def on_unavailable(self, query, consistency, required_replicas, alive_replicas, retry_num):
+            return self._again(retry_num, consistency)
+
+        def on_request_error(self, query, consistency, error, retry_num):
+            return self._again(retry_num, consistency)
+
+    return NodeLossRetryPolicy()
+
+
 class CassandraResource(ConfigurableResource):
     """Sessions on the serving keyspace. Fields default to the local node."""
 
@@ -157,6 +192,7 @@ class CassandraResource(ConfigurableResource):
         profile = ExecutionProfile(
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=self.local_dc or None)),
             consistency_level=ConsistencyLevel.LOCAL_QUORUM,
+            retry_policy=node_loss_retry_policy(),
             request_timeout=30.0,
         )
         kwargs: dict[str, Any] = {

@@ -112,7 +112,7 @@ def test_the_pipeline_runs_on_the_cluster_and_every_law_holds(cluster, built):
 
 def test_a_spark_worker_killed_mid_run_leaves_the_run_to_the_other(cluster, built):
     log = cluster.root / "run-worker-killed.log"
-    proc = cluster.popen("run", "--force", log=log)
+    proc = cluster.popen("run", "--force", "--layer", "silver", "--layer", "gold", log=log)
     _wait_for_step(proc, log, "silver")
     victim = cluster.cluster.workers[1]
     os.killpg(victim.pid(), signal.SIGKILL)  # the worker and the executor it started
@@ -128,6 +128,7 @@ def test_a_spark_worker_killed_mid_run_leaves_the_run_to_the_other(cluster, buil
 
 def test_a_cassandra_node_stopped_mid_load_quorum_holds_and_all_fails(cluster, built):
     from cassandra import ConsistencyLevel, Unavailable
+    from cassandra.cluster import NoHostAvailable
     from cassandra.query import SimpleStatement
 
     node = cluster.cluster.cassandra_nodes[2]
@@ -141,8 +142,12 @@ def test_a_cassandra_node_stopped_mid_load_quorum_holds_and_all_fails(cluster, b
         cluster.cli("query", "platform", "--format", "json")
         read_all = SimpleStatement("SELECT * FROM platform_cost_by_day LIMIT 1", consistency_level=ConsistencyLevel.ALL)
         with _cql(cluster) as session:
-            with pytest.raises(Unavailable):
+            # Every coordinator refuses it: two replicas alive of the three ALL needs (the retry
+            # policy asks each host in turn, so the driver reports them all).
+            with pytest.raises((Unavailable, NoHostAvailable)) as refused:
                 session.execute(read_all)
+        assert "Cannot achieve consistency level ALL" in str(refused.value)
+        assert "'alive_replicas': 2" in str(refused.value)
     finally:
         proc.kill()
         node.start(timeout_s=240)
@@ -153,7 +158,7 @@ def test_a_cassandra_node_stopped_mid_load_quorum_holds_and_all_fails(cluster, b
             try:
                 session.execute(read_all)
                 break
-            except Unavailable:
+            except (Unavailable, NoHostAvailable):
                 assert time.monotonic() < deadline, "the restarted node never came back for reads at ALL"
                 time.sleep(2)
     cluster.cli("audit")
