@@ -67,7 +67,7 @@ def timed_run(env: dict[str, str], label: str, log: Path) -> tuple[float, int, s
     seconds = time.monotonic() - started
     text = log.read_text()
     steps = [line for line in text.splitlines() if line.startswith(("bronze:", "silver:", "gold:", "serving:"))]
-    verdict = next((line for line in text.splitlines() if line.startswith("audit")), "no audit line")
+    verdict = next((line for line in reversed(text.splitlines()) if line.startswith("audit")), "no audit line")
     print("\n".join(f"  {line}" for line in steps))
     print(f"  {label}: {seconds:.1f} s, exit {code}; {verdict.strip()} ({load()})", flush=True)
     return seconds, code, verdict
@@ -86,7 +86,10 @@ def main() -> int:
     from cloud_analytics.landing.generator import generate
 
     generate(landing, scale=args.scale, seed=42)
-    base = {**os.environ, "CLOUD_ANALYTICS_LANDING": str(landing), "CLOUD_ANALYTICS_CASSANDRA_KEYSPACE": "cloud_analytics_bench"}
+    # The daemon's sensors off: its own stream run beside the measured one would share the cores.
+    base = {**os.environ, "CLOUD_ANALYTICS_LANDING": str(landing), "CLOUD_ANALYTICS_CASSANDRA_KEYSPACE": "cloud_analytics_bench",
+            "CLOUD_ANALYTICS_SENSORS": "false"}
+    os.environ["CLOUD_ANALYTICS_SENSORS"] = "false"  # the daemon inherits this process's environment
     print(f"scale {args.scale} landing in {landing}; {load()}", flush=True)
 
     layout = ClusterLayout(home=root / "cluster")
