@@ -136,8 +136,13 @@ def test_the_asset_page_shows_row_count_schema_and_check_results(browser, dagste
     assert int(rows.replace(",", "")) == landed * len(PARTITIONS)
     columns = overview.split("Columns", 1)[1]
     assert all(name in columns for name in header), header
-    checks = _open(browser, f"{dagster.url}/assets/{'/'.join(ASSET)}?view=checks", "Checks (3)")
-    for name in ("key_not_null", "key_unique", "row_reconciliation"):
+    names = ("key_not_null", "key_unique", "row_reconciliation")
+    _open(browser, f"{dagster.url}/assets/{'/'.join(ASSET)}?view=checks", "Checks (3)", *names)
+    # The list is drawn before each check's latest result arrives: wait for a verdict on every one.
+    checks = web.wait_until(lambda: (lambda t: t if all(f"{n}\nSucceeded" in t or f"{n}\nFailed" in t
+                                                        for n in names) else None)(
+        browser.find_element("tag name", "body").text), 60, "a result for every check")
+    for name in names:
         assert f"{name}\nSucceeded" in checks, checks[:800]
 
 
