@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -293,7 +294,7 @@ class DagsterDaemon(LocalServer):
         stopped = super().stop(timeout_s, kill, log)
         if pid is not None:
             try:
-                os.killpg(pid, 9)
+                os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         return stopped

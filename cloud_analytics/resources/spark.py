@@ -26,29 +26,31 @@ class SparkSetupError(RuntimeError):
     """Spark cannot start: the message says what is missing and how to fix it."""
 
 
+def _resolved_jars(folder: Path, marker: str, missing: str) -> list[str]:
+    """The jars set-up resolved into ``folder`` (one named with ``marker`` must be there), else
+    SparkSetupError with ``missing``."""
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not any(marker in Path(j).name for j in jars):
+        raise SparkSetupError(missing)
+    return jars
+
+
 def delta_jars(jars_dir: Path) -> list[str]:
     """The Delta jars resolved at set-up, or a clear error when set-up has not run."""
     folder = jars_dir / "delta"
-    jars = sorted(str(p) for p in folder.glob("*.jar"))
-    if not any("delta-spark" in Path(j).name for j in jars):
-        raise SparkSetupError(
-            f"Delta Lake jars not found in {folder}. Run `make setup` (it resolves them "
-            "with mvn from jvm/pom-delta.xml) or point CLOUD_ANALYTICS_JARS_DIR at them."
-        )
-    return jars
+    return _resolved_jars(folder, "delta-spark",
+                          f"Delta Lake jars not found in {folder}. Run `make setup` (it resolves them "
+                          "with mvn from jvm/pom-delta.xml) or point CLOUD_ANALYTICS_JARS_DIR at them.")
 
 
 def s3_jars(jars_dir: Path) -> list[str]:
     """The S3A connector jars (hadoop-aws and the AWS SDK), resolved by a separate set-up step
     because only a lake on an object store needs them (the SDK bundle alone is ~690 MB)."""
     folder = jars_dir / "s3"
-    jars = sorted(str(p) for p in folder.glob("*.jar"))
-    if not any("hadoop-aws" in Path(j).name for j in jars):
-        raise SparkSetupError(
-            f"The lake is on an object store, but the S3A connector jars are not in {folder}. Run "
-            "`scripts/setup.sh cluster` (`make cluster-start` runs it) to resolve them with mvn from jvm/pom-s3.xml."
-        )
-    return jars
+    return _resolved_jars(folder, "hadoop-aws",
+                          f"The lake is on an object store, but the S3A connector jars are not in {folder}. Run "
+                          "`scripts/setup.sh cluster` (`make cluster-start` runs it) to resolve them with mvn "
+                          "from jvm/pom-s3.xml.")
 
 
 def s3a_conf(store: ObjectStore) -> dict[str, str]:
